@@ -1,0 +1,1 @@
+"""Writers that turn a workspace graph into files other tools read."""

@@ -1,0 +1,40 @@
+"""Every supported export format, in detection order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from . import inventory, opengraph
+from .base import HEAD_BYTES, Format
+
+FORMATS: tuple[Format, ...] = (
+    inventory.JSON_FORMAT,
+    opengraph.FORMAT,
+    inventory.CSV_FORMAT,
+)
+
+BY_NAME = {f.name: f for f in FORMATS}
+
+
+def detect(path: Path) -> Format:
+    """The format of one file, from its name and first bytes."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    if not head.strip():
+        raise InputError(path, None, "file is empty")
+    for fmt in FORMATS:
+        if fmt.detect(path, head):
+            return fmt
+    raise InputError(path, None, "unrecognised export format; pass --format "
+                     f"({', '.join(BY_NAME)}) or see `nhigraph formats`")
+
+
+def get(name: str) -> Format:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise InputError(None, None, f"unknown format {name!r} (known: {', '.join(BY_NAME)})") from None

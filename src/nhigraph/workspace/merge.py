@@ -1,0 +1,140 @@
+"""Merging a batch of ingested records into the current graph, with per-source stale cleanup.
+
+Semantics (documented in README):
+- a node is identified by its ``id``; an edge by its type, endpoints and the type's key properties;
+- a record reported again is updated: new non-empty values win, ``first_seen`` keeps the earliest time,
+  ``last_seen`` the latest, ``sources`` gathers every source that reports it;
+- a *stub* (a node an ingester only knows by reference) fills in a missing node but never overrides one;
+- when a source is re-ingested completely, records that source no longer reports lose that source, and a
+  record no source reports any more is removed, with the edges that hung on it. A source whose run had
+  errors (partial) is never cleaned up, so a bad file never deletes real data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..errors import InputError
+from ..model.records import Batch, check_endpoints, edge_key
+
+
+
+@dataclass
+class MergeResult:
+    nodes: dict[str, dict[str, Any]]
+    edges: dict[tuple, dict[str, Any]]
+    added_nodes: dict[str, int] = field(default_factory=dict)
+    updated_nodes: dict[str, int] = field(default_factory=dict)
+    removed_nodes: dict[str, int] = field(default_factory=dict)
+    added_edges: dict[str, int] = field(default_factory=dict)
+    removed_edges: dict[str, int] = field(default_factory=dict)
+    errors: list[InputError] = field(default_factory=list)
+
+
+def _bump(counter: dict[str, int], key: str) -> None:
+    counter[key] = counter.get(key, 0) + 1
+
+
+def _merge_record(old: dict[str, Any], new: dict[str, Any], stub: bool) -> dict[str, Any]:
+    merged = dict(old)
+    if not stub:
+        for k, v in new.items():
+            if k in ("sources", "first_seen", "last_seen", "source"):
+                continue
+            merged[k] = v
+    merged["sources"] = sorted(set(old.get("sources") or [old["source"]]) | set(new["sources"]))
+    for k, pick in (("first_seen", min), ("last_seen", max)):
+        vals = [v for v in (old.get(k), new.get(k)) if v is not None]
+        if vals:
+            merged[k] = pick(vals)
+    return merged
+
+
+def merge(nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]], batches: list[Batch],
+          observed_at: datetime) -> MergeResult:
+    """Merge batches into copies of ``nodes``/``edges``. Bad edges become errors; the inputs are unchanged."""
+    res = MergeResult(nodes=dict(nodes), edges=dict(edges))
+
+    seen_nodes: set[str] = set()
+    seen_edges: set[tuple] = set()
+    for batch in batches:
+        in_batch: set[str] = set()
+        for node, origin in zip(batch.nodes, batch.node_origins):
+            stub = bool(node.pop("_stub", False))
+            node_id = node["id"]
+            if not stub and node_id in in_batch:
+                res.errors.append(origin.error(f"duplicate id {node_id!r}: reported twice in one export"))
+                batch.partial = True
+                continue
+            if not stub:
+                in_batch.add(node_id)
+            node.setdefault("first_seen", observed_at)
+            node.setdefault("last_seen", observed_at)
+            node["sources"] = [batch.source]
+            old = res.nodes.get(node_id)
+            if old is None:
+                res.nodes[node_id] = node
+                _bump(res.added_nodes, node["label"])
+            else:
+                if old["label"] != node["label"]:
+                    if not stub:
+                        res.errors.append(origin.error(
+                            f"id {node_id!r} is already a {old['label']}, cannot also be a {node['label']} "
+                            "(duplicate id)"))
+                        batch.partial = True
+                    continue
+                if node_id not in seen_nodes and node_id in nodes:
+                    _bump(res.updated_nodes, node["label"])
+                res.nodes[node_id] = _merge_record(old, node, stub)
+            seen_nodes.add(node_id)
+    complete = {b.source for b in batches if not b.partial} - {b.source for b in batches if b.partial}
+
+    # stale cleanup, before edges are checked so that an edge to a node that is gone is caught
+    for node_id, node in list(res.nodes.items()):
+        if node_id in seen_nodes:
+            continue
+        remaining = set(node.get("sources") or [node["source"]]) - complete
+        if len(remaining) != len(node.get("sources") or [node["source"]]):
+            if remaining:
+                res.nodes[node_id] = {**node, "sources": sorted(remaining)}
+            else:
+                del res.nodes[node_id]
+                _bump(res.removed_nodes, node["label"])
+
+    labels = {node_id: n["label"] for node_id, n in res.nodes.items()}
+    for batch in batches:
+        for edge, origin in zip(batch.edges, batch.edge_origins):
+            try:
+                check_endpoints(edge, labels, origin)
+            except InputError as exc:
+                res.errors.append(exc)
+                batch.partial = True
+                continue
+            edge["sources"] = [batch.source]
+            key = edge_key(edge)
+            old = res.edges.get(key)
+            if old is None:
+                res.edges[key] = edge
+                _bump(res.added_edges, edge["type"])
+            else:
+                res.edges[key] = _merge_record(old, edge, stub=False)
+            seen_edges.add(key)
+
+    # a source that became partial through a bad edge is not cleaned up either
+    complete = {b.source for b in batches if not b.partial} & complete
+    for key, edge in list(res.edges.items()):
+        gone = edge["start"] not in res.nodes or edge["end"] not in res.nodes
+        if not gone and key not in seen_edges:
+            sources = set(edge.get("sources") or [edge["source"]])
+            remaining = sources - complete
+            if len(remaining) != len(sources):
+                if remaining:
+                    res.edges[key] = {**edge, "sources": sorted(remaining)}
+                else:
+                    gone = True
+        if gone:
+            del res.edges[key]
+            _bump(res.removed_edges, edge["type"])
+    return res

@@ -1,0 +1,225 @@
+"""The embedded workspace: dated snapshots of the graph as parquet tables, written atomically.
+
+Layout::
+
+    WORKSPACE/
+      CURRENT                      name of the current snapshot (replaced atomically)
+      .lock                        held while a process writes
+      snapshots/20261123T161600Z/  one folder per ingest, kept so quarters can be compared
+        manifest.json              counts, sources, timestamps
+        nodes/<Label>.parquet      one table per node label, columns from the model
+        edges/<TYPE>.parquet       one table per edge type
+
+A snapshot is written to a hidden temporary folder, synced, renamed into place, and only then named in
+``CURRENT``; a crash at any point leaves the previous snapshot current and loadable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pyarrow.parquet as pq
+
+from .. import __version__
+from ..errors import WorkspaceError
+from ..model.records import edge_key
+from ..model.vocabulary import MODEL
+from .tables import edge_schema, from_table, node_schema, to_table
+
+FORMAT_VERSION = 1
+DEFAULT_WORKSPACE = "nhigraph-workspace"
+
+
+def default_workspace() -> Path:
+    return Path(os.environ.get("NHIGRAPH_WORKSPACE") or DEFAULT_WORKSPACE)
+
+
+@dataclass
+class Snapshot:
+    """A loaded snapshot: nodes by id and edges by key, plus its manifest."""
+
+    name: str
+    path: Path
+    manifest: dict[str, Any]
+    nodes: dict[str, dict[str, Any]]
+    edges: dict[tuple, dict[str, Any]]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_file_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+class Workspace:
+    """A folder of snapshots. Reading needs no lock; writing takes ``.lock``."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_workspace()
+
+    # -- reading --------------------------------------------------------------------------------
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.path / "snapshots"
+
+    def exists(self) -> bool:
+        return (self.path / "CURRENT").is_file()
+
+    def current_name(self) -> str | None:
+        try:
+            name = (self.path / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def snapshot_names(self) -> list[str]:
+        if not self.snapshots_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.snapshots_dir.iterdir()
+                      if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").is_file())
+
+    def manifest(self, name: str | None = None) -> dict[str, Any]:
+        name = self._resolve(name)
+        try:
+            return json.loads((self.snapshots_dir / name / "manifest.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise WorkspaceError(f"{self.snapshots_dir / name}: unreadable manifest: {exc}") from None
+
+    def _resolve(self, name: str | None) -> str:
+        if name is None:
+            name = self.current_name()
+            if name is None:
+                raise WorkspaceError(f"{self.path}: no workspace here yet; run `nhigraph ingest` first")
+            return name
+        if (self.snapshots_dir / name / "manifest.json").is_file():
+            return name
+        matches = [n for n in self.snapshot_names() if n.startswith(name)]
+        if len(matches) == 1:
+            return matches[0]
+        raise WorkspaceError(f"{self.path}: no snapshot {name!r} (have: {', '.join(self.snapshot_names()) or 'none'})")
+
+    def load(self, name: str | None = None) -> Snapshot:
+        """Load a snapshot (the current one by default) as record dicts."""
+        name = self._resolve(name)
+        folder = self.snapshots_dir / name
+        manifest = self.manifest(name)
+        nodes: dict[str, dict[str, Any]] = {}
+        edges: dict[tuple, dict[str, Any]] = {}
+        try:
+            for label in MODEL.labels:
+                f = folder / "nodes" / f"{label}.parquet"
+                if f.exists():
+                    for rec in from_table(pq.read_table(f)):
+                        rec["label"] = label
+                        nodes[rec["id"]] = rec
+            for type_ in MODEL.edge_types:
+                f = folder / "edges" / f"{type_}.parquet"
+                if f.exists():
+                    for rec in from_table(pq.read_table(f)):
+                        rec["type"] = type_
+                        edges[edge_key(rec)] = rec
+        except OSError as exc:
+            raise WorkspaceError(f"{folder}: cannot read snapshot: {exc}") from None
+        return Snapshot(name, folder, manifest, nodes, edges)
+
+    def load_or_empty(self) -> Snapshot:
+        if self.current_name() is None:
+            return Snapshot("", self.path, {}, {}, {})
+        return self.load()
+
+    # -- writing --------------------------------------------------------------------------------
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Serialise writers: a second writer fails at once with a clear message."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path / ".lock", "a+")
+        try:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "another process"
+                raise WorkspaceError(f"{self.path}: workspace is locked by {holder}; "
+                                     "wait for that ingest to finish") from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"nhigraph pid {os.getpid()}")
+            fh.flush()
+            yield
+        finally:
+            fh.close()
+
+    def write(self, nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]],
+              manifest: dict[str, Any], now: datetime | None = None) -> str:
+        """Write a new snapshot atomically and make it current. Call under :meth:`lock`."""
+        now = now or datetime.now(timezone.utc)
+        self.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.snapshots_dir.glob(".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        base = name = now.strftime("%Y%m%dT%H%M%SZ")
+        n = 1
+        while (self.snapshots_dir / name).exists():
+            n += 1
+            name = f"{base}-{n}"
+        tmp = self.snapshots_dir / f".tmp-{uuid.uuid4().hex}"
+        (tmp / "nodes").mkdir(parents=True)
+        (tmp / "edges").mkdir()
+        by_label: dict[str, list[dict[str, Any]]] = {label: [] for label in MODEL.labels}
+        for rec in nodes.values():
+            by_label[rec["label"]].append(rec)
+        by_type: dict[str, list[dict[str, Any]]] = {t: [] for t in MODEL.edge_types}
+        for rec in edges.values():
+            by_type[rec["type"]].append(rec)
+        counts_nodes, counts_edges = {}, {}
+        for label, recs in by_label.items():
+            recs.sort(key=lambda r: r["id"])
+            self._write_table(tmp / "nodes" / f"{label}.parquet", recs, node_schema(label))
+            counts_nodes[label] = len(recs)
+        for type_, recs in by_type.items():
+            recs.sort(key=edge_key)
+            self._write_table(tmp / "edges" / f"{type_}.parquet", recs, edge_schema(type_))
+            counts_edges[type_] = len(recs)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "nhigraph_version": __version__,
+            "snapshot": name,
+            "created_at": now.isoformat(),
+            "parent": self.current_name(),
+            **manifest,
+            "counts": {"nodes": counts_nodes, "edges": counts_edges,
+                       "total_nodes": len(nodes), "total_edges": len(edges)},
+        }
+        _write_file_synced(tmp / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
+        _fsync_dir(tmp)
+        os.rename(tmp, self.snapshots_dir / name)
+        _fsync_dir(self.snapshots_dir)
+        pointer = self.path / f".CURRENT.{uuid.uuid4().hex}"
+        _write_file_synced(pointer, (name + "\n").encode())
+        os.replace(pointer, self.path / "CURRENT")
+        _fsync_dir(self.path)
+        return name
+
+    @staticmethod
+    def _write_table(path: Path, records: list[dict[str, Any]], schema) -> None:
+        table = to_table(records, schema)
+        pq.write_table(table, path, compression="zstd")
+        with open(path, "rb+") as fh:
+            os.fsync(fh.fileno())

@@ -1,0 +1,47 @@
+"""Arrow schemas for the workspace tables, derived from the model, and conversion to and from records."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Iterable
+
+import pyarrow as pa
+
+from ..model.schema import Prop
+from ..model.vocabulary import MODEL
+
+_TYPES = {
+    "str": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "datetime": pa.timestamp("us", tz="UTC"),
+    "list": pa.list_(pa.string()),
+}
+
+
+def _field(prop: Prop) -> pa.Field:
+    return pa.field(prop.name, _TYPES[prop.type], nullable=not prop.required)
+
+
+@lru_cache(maxsize=None)
+def node_schema(label: str) -> pa.Schema:
+    spec = MODEL.node(label)
+    return pa.schema([_field(p) for p in spec.all_props if not p.secret])
+
+
+@lru_cache(maxsize=None)
+def edge_schema(type_: str) -> pa.Schema:
+    spec = MODEL.edge(type_)
+    return pa.schema([_field(p) for p in spec.all_props])
+
+
+def to_table(records: Iterable[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    records = list(records)
+    columns = {f.name: [r.get(f.name) for r in records] for f in schema}
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def from_table(table: pa.Table) -> list[dict[str, Any]]:
+    """Records without their null fields (absent and null mean the same thing in the model)."""
+    return [{k: v for k, v in row.items() if v is not None} for row in table.to_pylist()]
