@@ -46,7 +46,8 @@ def read_text(path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"not UTF-8 text (byte {exc.start})") from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(path, f"line {line}", f"not UTF-8 text (byte {exc.start})") from None
 
 
 def load_json(path: Path) -> Any:

@@ -77,7 +77,9 @@ def parse(path: Path, scope: str | None = None) -> list[Batch]:
 
 
 def _detect(path: Path, head: bytes) -> bool:
-    return looks_like_json(head) and b'"graph"' in head and b'"kinds"' in head
+    # "kinds" only occurs in nodes; a file written with sorted keys has every edge before the first node,
+    # so a large export shows only edges ("match_by") in its head
+    return looks_like_json(head) and b'"graph"' in head and (b'"kinds"' in head or b'"match_by"' in head)
 
 
 FORMAT = Format("opengraph", "BloodHound OpenGraph JSON",

@@ -116,12 +116,21 @@ class Model:
         self._by_type.update({e.type: e for e in self.edges})
         if len(self._by_label) != len(self.nodes) or len(self._by_type) != len(self.edges):
             raise ValueError("duplicate label or edge type in the model")
+        for spec in self.nodes + self.edges:
+            names = [p.name for p in spec.all_props]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                what = spec.label if isinstance(spec, NodeKind) else spec.type
+                raise ValueError(f"{what} declares property {dupes[0]!r} twice")
         for e in self.edges:
             for lab in e.start + e.end:
                 if lab not in self._by_label:
                     raise ValueError(f"edge {e.type} names unknown label {lab}")
             for k in e.key:
-                e.prop(k)
+                if k not in e.columns:
+                    raise ValueError(f"edge {e.type} key names unknown property {k!r}")
+            if any(p.secret for p in e.props):
+                raise ValueError(f"edge {e.type}: only node properties can be secret (edges are stored as is)")
 
     def node(self, label: str) -> NodeKind:
         try:

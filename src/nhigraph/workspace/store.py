@@ -180,6 +180,33 @@ class Workspace:
             n += 1
             name = f"{base}-{n}"
         tmp = self.snapshots_dir / f".tmp-{uuid.uuid4().hex}"
+        pointer = self.path / f".CURRENT.{uuid.uuid4().hex}"
+        renamed = published = False
+        try:
+            self._write_snapshot(tmp, name, nodes, edges, manifest, now)
+            os.rename(tmp, self.snapshots_dir / name)
+            renamed = True
+            _fsync_dir(self.snapshots_dir)
+            _write_file_synced(pointer, (name + "\n").encode())
+            os.replace(pointer, self.path / "CURRENT")
+            published = True
+            _fsync_dir(self.path)
+        except BaseException as exc:
+            # leave the previous snapshot current and no half-written folder behind
+            if not published:
+                shutil.rmtree(tmp, ignore_errors=True)
+                if renamed:
+                    shutil.rmtree(self.snapshots_dir / name, ignore_errors=True)
+                pointer.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise WorkspaceError(f"{self.path}: cannot write snapshot {name}: "
+                                     f"{exc.strerror or exc}; the previous snapshot is still current") from None
+            raise
+        return name
+
+    def _write_snapshot(self, tmp: Path, name: str, nodes: dict[str, dict[str, Any]],
+                        edges: dict[tuple, dict[str, Any]], manifest: dict[str, Any], now: datetime) -> None:
+        """Write every table and the manifest of snapshot ``name`` into the folder ``tmp``, synced."""
         (tmp / "nodes").mkdir(parents=True)
         (tmp / "edges").mkdir()
         by_label: dict[str, list[dict[str, Any]]] = {label: [] for label in MODEL.labels}
@@ -209,13 +236,6 @@ class Workspace:
         }
         _write_file_synced(tmp / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
         _fsync_dir(tmp)
-        os.rename(tmp, self.snapshots_dir / name)
-        _fsync_dir(self.snapshots_dir)
-        pointer = self.path / f".CURRENT.{uuid.uuid4().hex}"
-        _write_file_synced(pointer, (name + "\n").encode())
-        os.replace(pointer, self.path / "CURRENT")
-        _fsync_dir(self.path)
-        return name
 
     @staticmethod
     def _write_table(path: Path, records: list[dict[str, Any]], schema) -> None:

@@ -1,0 +1,465 @@
+"""Debt metrics. Each is a fact with a denominator: how many of a population offend, and which ones.
+
+Categories: integration, ownership (unowned paths), coordination, orchestration, security technical
+debt and third-party exposure. Thresholds live in :class:`Thresholds`; "now" is the snapshot's
+observation time, so a report on an old snapshot says what was true then.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..model.vocabulary import RACI_ROLES
+from .estate import Estate
+from .reach import RESOURCE_LABELS, ReachIndex
+
+TOKEN_ACTION_HINTS = ("createaccesskey", "createtoken", "generateaccesstoken", "signjwt", "getfederationtoken",
+                      "assumerole", "rotatesecret", "putsecretvalue", "updatesecret", "createsecret",
+                      "serviceaccountkeys.create", "addpassword", "addkey", "tokens:write")
+ACTIVE = (None, "active")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    rotation_days: int = 90
+    unused_days: int = 90
+    max_teams: int = 2
+    max_stores: int = 1
+
+
+@dataclass
+class Metric:
+    id: str
+    category: str
+    title: str
+    population: str
+    numerator: int = 0
+    denominator: int = 0
+    offenders: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: ownership could not be judged (no owner register): the metric says "unknown", not zero
+    unknown: bool = False
+
+    @property
+    def ratio(self) -> float:
+        return round(self.numerator / self.denominator, 6) if self.denominator else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "category": self.category, "title": self.title, "population": self.population,
+                "numerator": self.numerator, "denominator": self.denominator, "ratio": self.ratio,
+                "unknown": self.unknown, "offenders": self.offenders, **self.extra}
+
+
+def _active(d: dict[str, Any]) -> bool:
+    return d.get("status") in ACTIVE
+
+
+class DebtAnalysis:
+    """Computes every metric over one estate; ``metrics()`` returns them in report order."""
+
+    def __init__(self, estate: Estate, thresholds: Thresholds | None = None,
+                 reach: ReachIndex | None = None) -> None:
+        self.e = estate
+        self.t = thresholds or Thresholds()
+        self.reach = reach or ReachIndex(estate)
+
+    def metrics(self) -> list[Metric]:
+        builders: list[Callable[[], Metric]] = [
+            self.duplicate_connectors, self.point_to_point, self.credential_sprawl,
+            self.unowned_paths, self.departed_owners,
+            self.coordination, self.orchestration,
+            self.long_lived, self.unused, self.multiple_active_keys, self.admin_grants,
+            self.shared_credentials, self.environment_mixing, self.leaked, self.exceptions, self.human_use,
+            self.third_party, self.external_trust_without_id,
+        ]
+        return [b() for b in builders]
+
+    # ------------------------------------------------------------------ integration debt
+    def _platform(self, system: str) -> str:
+        d = self.e.node(system)
+        return (d.get("platform") or d.get("name") or system).strip().lower()
+
+    def duplicate_connectors(self) -> Metric:
+        m = Metric("integration.duplicate_connectors", "integration", "Duplicate connectors",
+                   "connectors")
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        connectors = sorted(self.e.nodes_of("Connector"))
+        for c in connectors:
+            froms = sorted({self._platform(s) for s, _ in self.e.out(c, "CONNECTS_FROM")})
+            tos = sorted({self._platform(s) for s, _ in self.e.out(c, "CONNECTS_TO")})
+            for f in froms or ["?"]:
+                for t in tos or ["?"]:
+                    if f != "?" or t != "?":
+                        groups[(f, t)].append(c)
+        for (f, t), members in sorted(groups.items()):
+            if len(members) < 2:
+                continue
+            bus = sorted({self.e.node(c).get("business_unit") or "unknown" for c in members})
+            creds = sorted({cr for c in members for cr, _ in self.e.out(c, "USES")})
+            m.offenders.append({"subject": f"{f} -> {t}", "from_platform": f, "to_platform": t,
+                                "connectors": members, "business_units": bus, "credentials": creds,
+                                "excess": len(members) - 1})
+        m.numerator = sum(o["excess"] for o in m.offenders)
+        m.denominator = len(connectors)
+        m.extra["groups"] = len(m.offenders)
+        return m
+
+    def point_to_point(self) -> Metric:
+        m = Metric("integration.point_to_point", "integration",
+                   "Agent and tool access with no broker (point-to-point)", "agent connectors and AI agents")
+        population = []
+        for c in sorted(self.e.nodes_of("Connector")):
+            d = self.e.node(c)
+            if d["kind"] in ("agent_tool", "api_integration"):
+                population.append(c)
+                if not d.get("broker"):
+                    m.offenders.append({"subject": c, "kind": d["kind"],
+                                        "credentials": sorted(x for x, _ in self.e.out(c, "USES"))})
+        for w in sorted(self.e.nodes_of("Workflow")):
+            d = self.e.node(w)
+            if d["kind"] == "ai_agent":
+                population.append(w)
+                creds = sorted(x for x, _ in self.e.out(w, "USES"))
+                if creds:
+                    m.offenders.append({"subject": w, "kind": "ai_agent", "credentials": creds})
+        m.numerator, m.denominator = len(m.offenders), len(population)
+        return m
+
+    def credential_sprawl(self) -> Metric:
+        m = Metric("integration.credential_sprawl", "integration", "Credential kept in several places",
+                   "credentials")
+        creds = sorted(self.e.nodes_of("Credential"))
+        for c in creds:
+            stores = sorted(s for s, _ in self.e.into(c, "STORES"))
+            if len(stores) > self.t.max_stores:
+                m.offenders.append({"subject": c, "stores": stores, "copies": len(stores)})
+        m.numerator, m.denominator = len(m.offenders), len(creds)
+        return m
+
+    # ------------------------------------------------------------------ unowned paths
+    def unowned_paths(self) -> Metric:
+        """Pairs (credential, resource) the credential reaches only through an NHI with no active owner.
+
+        A path is accountable when the credential and every identity on it have an active owner (a
+        credential inherits its identity's owners). A pair is unowned when no accountable path exists.
+        """
+        m = Metric("ownership.unowned_paths", "ownership", "Access paths with no accountable owner",
+                   "credential-to-resource paths")
+        if not self.e.has_owner_register:
+            m.unknown = True
+        levels = self.reach.target_levels()
+        owned_reach = self._owned_reach()
+        total = 0
+        for c in self.reach.credentials:
+            targets = [t for t in levels[c] if self.e.label(t) in RESOURCE_LABELS]
+            total += len(targets)
+            if m.unknown:
+                continue
+            ok = owned_reach.get(c, set())
+            bad = sorted(t for t in targets if t not in ok)
+            if bad:
+                br = self.reach.blast_radius(c)
+                for t in bad:
+                    path = br.targets[t].path
+                    culprits = [n for n in path if self.e.label(n) in ("Credential", "Identity")
+                                and not self.e.accountable(n)]
+                    m.offenders.append({"subject": c, "resource": t, "path": path, "unowned": culprits,
+                                        "level": br.targets[t].level})
+        m.numerator, m.denominator = len(m.offenders), total
+        return m
+
+    def _owned_reach(self) -> dict[str, set[str]]:
+        """Credential -> resources reachable through accountable credentials and identities only."""
+        keep = {n for n in self.reach.r.nodes
+                if self.e.label(n) not in ("Credential", "Identity") or self.e.accountable(n)}
+        sub = self.reach.r.subgraph(keep)
+        out: dict[str, set[str]] = {}
+        for c in self.reach.credentials:
+            if c not in keep:
+                continue
+            seen = {c}
+            stack = [c]
+            while stack:
+                u = stack.pop()
+                for v in sub.successors(u):
+                    if v not in seen:
+                        seen.add(v)
+                        stack.append(v)
+            ids = [n for n in seen if self.e.label(n) == "Identity"]
+            out[c] = {t for i in ids for t in self.reach.access.get(i, {})}
+        return out
+
+    def departed_owners(self) -> Metric:
+        m = Metric("ownership.departed_owner", "ownership", "NHIs whose owners have all left", "identities")
+        ids = sorted(self.e.nodes_of("Identity"))
+        for i in ids:
+            all_owners = set().union(*self.e.owners(i, active_only=False).values())
+            if all_owners and not self.e.accountable(i):
+                m.offenders.append({"subject": i, "departed": sorted(all_owners)})
+        m.numerator, m.denominator = len(m.offenders), len(ids)
+        m.unknown = not self.e.has_owner_register
+        return m
+
+    # ------------------------------------------------------------------ coordination debt
+    def coordination(self) -> Metric:
+        m = Metric("coordination.raci_gaps", "coordination",
+                   "Approve, implement, monitor and revoke missing or split across teams",
+                   "identities, credentials and connectors")
+        subjects = sorted(self.e.nodes_of("Identity", "Credential", "Connector"))
+        team_counts = []
+        no_revoker = 0
+        for s in subjects:
+            owners = self.e.owners(s)
+            missing = [r for r in RACI_ROLES if not owners[r]]
+            teams = sorted({self.e.team_of(o) for v in owners.values() for o in v})
+            team_counts.append(len(teams))
+            if "revoke" in missing:
+                no_revoker += 1
+            if missing or len(teams) > self.t.max_teams:
+                m.offenders.append({"subject": s, "label": self.e.label(s), "missing_roles": missing,
+                                    "teams": teams, "team_count": len(teams)})
+        m.numerator, m.denominator = len(m.offenders), len(subjects)
+        m.unknown = not self.e.has_owner_register
+        m.extra.update(no_revocation_owner=no_revoker,
+                       average_teams=round(sum(team_counts) / len(team_counts), 3) if team_counts else 0.0)
+        return m
+
+    # ------------------------------------------------------------------ orchestration debt
+    def _powers(self, identities: set[str]) -> tuple[bool, bool]:
+        """(can write or administer, can issue tokens or rotate secrets) for a set of identities."""
+        write = tokens = False
+        for i in identities:
+            for _, d in self.e.out(i, "HAS_ACCESS"):
+                if d["level"] in ("write", "admin"):
+                    write = True
+                actions = [a.lower() for a in d.get("actions") or []]
+                if d["level"] == "admin" or any(h in a for a in actions for h in TOKEN_ACTION_HINTS):
+                    tokens = True
+        return write, tokens
+
+    def orchestration(self) -> Metric:
+        m = Metric("orchestration.ungoverned_automation", "orchestration",
+                   "Automation that can act with no approver, monitor or rollback",
+                   "workflows, bots and agents")
+        actors = sorted(self.e.nodes_of("Workflow"))
+        actors += sorted(i for i in self.e.nodes_of("Identity") if self.e.node(i)["kind"] in ("bot", "ai_agent"))
+        for a in actors:
+            d = self.e.node(a)
+            if d["label"] == "Workflow":
+                creds = {c for c, _ in self.e.out(a, "USES")}
+                ids = {i for c in creds for i, _ in self.e.out(c, "AUTHENTICATES")}
+                ids |= {i for i, _ in self.e.out(a, "CAN_ASSUME")}
+            else:
+                ids = {a}
+            reached = set()
+            for i in ids:
+                reached |= _descendants_identities(self.reach, i)
+            write, tokens = self._powers(ids | reached)
+            if not (write or tokens):
+                continue
+            owners = self.e.owners(a)
+            gaps = []
+            if not owners["approve"] and not d.get("requires_approval"):
+                gaps.append("no approver")
+            if not owners["monitor"]:
+                gaps.append("no monitor owner")
+            if d["label"] == "Workflow" and not d.get("has_rollback"):
+                gaps.append("no rollback")
+            if d["label"] == "Workflow" and not d.get("has_telemetry"):
+                gaps.append("no telemetry")
+            if gaps:
+                m.offenders.append({"subject": a, "kind": d["kind"], "gaps": gaps,
+                                    "can_write": write, "can_issue_tokens": tokens})
+        m.numerator, m.denominator = len(m.offenders), len(actors)
+        return m
+
+    # ------------------------------------------------------------------ security technical debt
+    def _credentials(self, active_only: bool = True) -> list[str]:
+        return sorted(c for c in self.e.nodes_of("Credential") if not active_only or _active(self.e.node(c)))
+
+    def long_lived(self) -> Metric:
+        m = Metric("security.long_lived", "security", f"Active credentials not rotated in "
+                   f"{self.t.rotation_days} days", "active credentials")
+        creds = self._credentials()
+        for c in creds:
+            d = self.e.node(c)
+            rotated = d.get("last_rotated_at") or d.get("created_at")
+            age = self.e.age_days(rotated)
+            if age is not None and age > self.t.rotation_days:
+                m.offenders.append({"subject": c, "age_days": int(age), "expires_at": d.get("expires_at")})
+        m.numerator, m.denominator = len(m.offenders), len(creds)
+        return m
+
+    def unused(self) -> Metric:
+        m = Metric("security.unused", "security", f"Active credentials never used or unused for "
+                   f"{self.t.unused_days} days", "active credentials")
+        creds = self._credentials()
+        for c in creds:
+            d = self.e.node(c)
+            last = d.get("last_used_at")
+            if last is None:
+                age = self.e.age_days(d.get("created_at"))
+                if age is not None and age > 7:
+                    m.offenders.append({"subject": c, "never_used": True, "created_days_ago": int(age)})
+            elif self.e.age_days(last) > self.t.unused_days:
+                m.offenders.append({"subject": c, "never_used": False, "idle_days": int(self.e.age_days(last))})
+        m.numerator, m.denominator = len(m.offenders), len(creds)
+        return m
+
+    def multiple_active_keys(self) -> Metric:
+        m = Metric("security.multiple_active_keys", "security", "Identities with several active keys",
+                   "identities with credentials")
+        population = 0
+        for i in sorted(self.e.nodes_of("Identity")):
+            keys = sorted(c for c, _ in self.e.into(i, "AUTHENTICATES") if _active(self.e.node(c)))
+            if keys:
+                population += 1
+            if len(keys) > 1:
+                m.offenders.append({"subject": i, "credentials": keys})
+        m.numerator, m.denominator = len(m.offenders), population
+        return m
+
+    def admin_grants(self) -> Metric:
+        m = Metric("security.admin_grants", "security", "Wildcard or admin grants to NHIs", "access grants")
+        total = 0
+        for u, v, d in sorted(self.e.g.edges(data=True), key=lambda x: (x[0], x[1])):
+            if d["type"] != "HAS_ACCESS":
+                continue
+            total += 1
+            wildcard = any(a.strip() == "*" or a.endswith(":*") for a in d.get("actions") or [])
+            if d["level"] == "admin" or wildcard or self.e.node(v)["kind"] == "account_wildcard":
+                m.offenders.append({"subject": u, "target": v, "level": d["level"], "wildcard": wildcard})
+        m.numerator, m.denominator = len(m.offenders), total
+        return m
+
+    def _users(self, c: str) -> list[str]:
+        return sorted(u for u, _ in self.e.into(c, "USES"))
+
+    def shared_credentials(self) -> Metric:
+        m = Metric("security.shared_credentials", "security", "Credentials shared by several workflows or "
+                   "connectors", "credentials in use")
+        population = 0
+        for c in self._credentials(active_only=False):
+            users = self._users(c)
+            if users:
+                population += 1
+            if len(users) > 1:
+                m.offenders.append({"subject": c, "users": users})
+        m.numerator, m.denominator = len(m.offenders), population
+        return m
+
+    def environment_mixing(self) -> Metric:
+        m = Metric("security.environment_mixing", "security", "Credentials used or kept across prod and "
+                   "non-prod", "credentials in use or stored")
+        population = 0
+        for c in self._credentials(active_only=False):
+            places = self._users(c) + sorted(s for s, _ in self.e.into(c, "STORES"))
+            if not places:
+                continue
+            population += 1
+            envs = {self.e.environment(p) for p in places} - {None, "unknown", "shared"}
+            if "prod" in envs and len(envs) > 1:
+                m.offenders.append({"subject": c, "environments": sorted(envs), "places": places})
+        m.numerator, m.denominator = len(m.offenders), population
+        return m
+
+    def leaked(self) -> Metric:
+        m = Metric("security.leaked", "security", "Leaked credentials still active", "active credentials")
+        creds = self._credentials()
+        for c in creds:
+            d = self.e.node(c)
+            if d.get("leaked"):
+                m.offenders.append({"subject": c, "leak_location": d.get("leak_location"),
+                                    "leaked_at": d.get("leaked_at")})
+        m.numerator, m.denominator = len(m.offenders), len(creds)
+        return m
+
+    def exceptions(self) -> Metric:
+        m = Metric("security.exceptions", "security", "Policy exceptions expired or without expiry",
+                   "policy exceptions")
+        excs = sorted(self.e.nodes_of("PolicyException"))
+        for x in excs:
+            d = self.e.node(x)
+            exp = d.get("expires_at")
+            if exp is None or exp < self.e.observed_at:
+                m.offenders.append({"subject": x, "expires_at": exp, "expired": exp is not None,
+                                    "waives": sorted(v for v, _ in self.e.out(x, "WAIVES"))})
+        m.numerator, m.denominator = len(m.offenders), len(excs)
+        return m
+
+    def human_use(self) -> Metric:
+        m = Metric("security.human_use", "security", "NHIs used by people", "identities")
+        ids = sorted(self.e.nodes_of("Identity"))
+        for i in ids:
+            d = self.e.node(i)
+            human_edges = [v for v, ed in self.e.out(i, "HAS_ACCESS") if ed.get("human_only")]
+            if d.get("human_used") or human_edges:
+                m.offenders.append({"subject": i, "mfa_only_grants": sorted(human_edges)})
+        m.numerator, m.denominator = len(m.offenders), len(ids)
+        return m
+
+    # ------------------------------------------------------------------ third-party exposure
+    def third_party(self) -> Metric:
+        m = Metric("third_party.vendor_access", "third_party", "Credentials and identities held by or "
+                   "trusting third parties", "identities and credentials")
+        population = len(list(self.e.nodes_of("Identity", "Credential")))
+        seen: dict[str, dict[str, Any]] = {}
+        for v in sorted(self.e.nodes_of("Vendor")):
+            for n, _ in self.e.out(v, "HOLDS"):
+                seen.setdefault(n, {"subject": n, "vendors": set(), "how": set()})
+                seen[n]["vendors"].add(v)
+                seen[n]["how"].add("holds")
+        for u, v, d in self.e.g.edges(data=True):
+            if d["type"] == "CAN_ASSUME" and self._external(u):
+                seen.setdefault(v, {"subject": v, "vendors": set(), "how": set()})
+                seen[v]["vendors"].add(u)
+                seen[v]["how"].add("trusted")
+        summaries = None
+        for n in sorted(seen):
+            o = seen[n]
+            creds = [n] if self.e.label(n) == "Credential" else [c for c, _ in self.e.into(n, "AUTHENTICATES")]
+            reach_total = 0
+            if creds:
+                summaries = summaries or self.reach.summaries()
+                reach_total = max(summaries[c]["counts"]["total"] for c in creds)
+            m.offenders.append({"subject": n, "vendors": sorted(o["vendors"]), "how": sorted(o["how"]),
+                                "blast_radius": reach_total})
+        m.numerator, m.denominator = len(m.offenders), population
+        return m
+
+    def _external(self, node: str) -> bool:
+        d = self.e.node(node)
+        return d["label"] == "Vendor" or bool(d.get("external"))
+
+    def external_trust_without_id(self) -> Metric:
+        m = Metric("third_party.no_external_id", "third_party",
+                   "External trust without an external-id check", "external trusts")
+        total = 0
+        for u, v, d in sorted(self.e.g.edges(data=True), key=lambda x: (x[0], x[1])):
+            if d["type"] == "CAN_ASSUME" and self._external(u):
+                total += 1
+                if not d.get("external_id_required"):
+                    m.offenders.append({"subject": v, "trusted": u})
+        m.numerator, m.denominator = len(m.offenders), total
+        return m
+
+
+def _descendants_identities(reach: ReachIndex, start: str) -> set[str]:
+    if start not in reach.r:
+        return set()
+    out = set()
+    stack = [start]
+    g = reach.estate.g
+    while stack:
+        u = stack.pop()
+        for v in reach.r.successors(u):
+            if v not in out and g.nodes[v]["label"] == "Identity":
+                out.add(v)
+                stack.append(v)
+    return out
+
+
+def compute_debt(estate: Estate, thresholds: Thresholds | None = None) -> list[Metric]:
+    return DebtAnalysis(estate, thresholds).metrics()

@@ -1,0 +1,267 @@
+"""Blast radius: everything a credential reaches, transitively.
+
+The reach graph has one step per way of getting further:
+
+- credential -AUTHENTICATES-> identity;
+- identity -CAN_ASSUME-> identity (any depth, cycles allowed);
+- identity -HAS_ACCESS{level}-> resource, secret store or system;
+- a system reached with some level -> the resources and secret stores PART_OF it, at that level;
+- a resource or secret store reached -STORES-> another credential, whose reach is added as *second
+  order* (third order and beyond are counted the same way).
+
+A target's level is the highest level any reached identity holds on it. For one credential
+:func:`blast_radius` walks this graph breadth-first and keeps the shortest path to each target (ties broken
+by node id, so answers are stable). For every credential at once :func:`all_blast_radii` collapses the
+strongly connected components of the reach graph (roles that assume each other, credentials stored where
+their own identities can read) and merges each component's reach once, reusing it for every credential
+upstream, instead of searching once per credential.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import networkx as nx
+
+from .estate import LEVEL_RANK, RANK_LEVEL, Estate
+
+TARGET_LABELS = ("Resource", "SecretStore", "System")
+RESOURCE_LABELS = ("Resource", "SecretStore")
+
+
+@dataclass
+class Target:
+    id: str
+    label: str
+    kind: str
+    name: str
+    level: str
+    order: int
+    environment: str | None
+    path: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass
+class BlastRadius:
+    credential: str
+    identities: dict[str, int] = field(default_factory=dict)  # identity -> depth from the credential
+    targets: dict[str, Target] = field(default_factory=dict)
+    credentials: dict[str, int] = field(default_factory=dict)  # reached credential -> order (0: itself)
+    systems: set[str] = field(default_factory=set)
+    vendors: set[str] = field(default_factory=set)
+    estate_resources: int = 0
+
+    @property
+    def resources(self) -> list[Target]:
+        return [t for t in self.targets.values() if t.label in RESOURCE_LABELS]
+
+    @property
+    def environments(self) -> set[str]:
+        return {t.environment for t in self.targets.values() if t.environment}
+
+    @property
+    def prod(self) -> bool:
+        return "prod" in self.environments
+
+    def counts(self) -> dict[str, int]:
+        res = self.resources
+        out = {lvl: sum(1 for t in res if t.level == lvl) for lvl in LEVEL_RANK}
+        out.update(total=len(res), prod=sum(1 for t in res if t.environment == "prod"),
+                   prod_write=sum(1 for t in res if t.environment == "prod" and t.level != "read"),
+                   second_order=sum(1 for t in res if t.order > 0), systems=len(self.systems),
+                   identities=len(self.identities))
+        return out
+
+    @property
+    def share(self) -> float:
+        return len(self.resources) / self.estate_resources if self.estate_resources else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "credential": self.credential,
+            "counts": self.counts(),
+            "share": round(self.share, 6),
+            "prod": self.prod,
+            "environments": sorted(self.environments),
+            "systems": sorted(self.systems),
+            "vendors": sorted(self.vendors),
+            "identities": dict(sorted(self.identities.items())),
+            "credentials": dict(sorted(self.credentials.items())),
+            "targets": [self.targets[k].to_json() for k in sorted(self.targets)],
+        }
+
+
+class ReachIndex:
+    """The reach graph of an estate, built once and reused by every blast-radius question."""
+
+    def __init__(self, estate: Estate) -> None:
+        self.estate = estate
+        g = estate.g
+        self.r = nx.DiGraph()
+        #: identity -> [(target, level rank)] from HAS_ACCESS, systems expanded to their members
+        self.access: dict[str, dict[str, int]] = {}
+        members: dict[str, list[str]] = {}
+        for u, v, d in g.edges(data=True):
+            t = d["type"]
+            if t == "PART_OF" and g.nodes[u]["label"] in RESOURCE_LABELS:
+                members.setdefault(v, []).append(u)
+        for u, v, d in g.edges(data=True):
+            t = d["type"]
+            if t in ("AUTHENTICATES", "STORES"):
+                self.r.add_edge(u, v)
+            elif t == "CAN_ASSUME" and g.nodes[u]["label"] == "Identity":
+                self.r.add_edge(u, v)
+            elif t == "HAS_ACCESS":
+                rank = LEVEL_RANK[d["level"]]
+                acc = self.access.setdefault(u, {})
+                acc[v] = max(acc.get(v, 0), rank)
+                self.r.add_edge(u, v)
+                for m in members.get(v, ()):
+                    acc[m] = max(acc.get(m, 0), rank)
+                    self.r.add_edge(v, m)
+        self.credentials = sorted(n for n, d in g.nodes(data=True) if d["label"] == "Credential")
+        self.estate_resources = sum(1 for _, d in g.nodes(data=True) if d["label"] in RESOURCE_LABELS)
+        self.r.add_nodes_from(self.credentials)
+
+    # -- one credential, with paths --------------------------------------------------------------
+    def blast_radius(self, cred: str) -> BlastRadius:
+        g, label = self.estate.g, (lambda n: self.estate.g.nodes[n]["label"])
+        br = BlastRadius(cred, estate_resources=self.estate_resources)
+        # 0-1 BFS: entering a credential costs one order, every other step costs nothing
+        order: dict[str, int] = {cred: 0}
+        depth: dict[str, int] = {cred: 0}
+        parent: dict[str, str | None] = {cred: None}
+        dq: deque[str] = deque([cred])
+        while dq:
+            u = dq.popleft()
+            for v in sorted(self.r.successors(u)):
+                step = 1 if label(v) == "Credential" else 0
+                o, dpt = order[u] + step, depth[u] + 1
+                if v not in order or (o, dpt) < (order[v], depth[v]):
+                    order[v], depth[v], parent[v] = o, dpt, u
+                    (dq.appendleft if step == 0 else dq.append)(v)
+        reached = set(order)
+        levels: dict[str, int] = {}
+        for n in reached:
+            lab = label(n)
+            if lab == "Identity":
+                br.identities[n] = depth[n]
+                for t, rank in self.access.get(n, {}).items():
+                    levels[t] = max(levels.get(t, 0), rank)
+            elif lab == "Credential":
+                br.credentials[n] = order[n]
+        for t, rank in levels.items():
+            d = g.nodes[t]
+            path, x = [], t
+            while x is not None:
+                path.append(x)
+                x = parent[x]
+            br.targets[t] = Target(t, d["label"], d["kind"], d.get("name", t), RANK_LEVEL[rank], order[t],
+                                   self.estate.environment(t), path[::-1])
+            if d["label"] == "System":
+                br.systems.add(t)
+            else:
+                br.systems.update(s for s, _ in self.estate.out(t, "PART_OF"))
+        for n in list(br.identities) + list(br.credentials):
+            br.vendors.update(v for v, _ in self.estate.into(n, "HOLDS"))
+        return br
+
+    # -- every credential ------------------------------------------------------------------------
+    @cached_property
+    def _condensed(self) -> tuple[nx.DiGraph, dict[str, int]]:
+        c = nx.condensation(self.r)
+        return c, c.graph["mapping"]
+
+    def target_levels(self, first_order_only: bool = False) -> dict[str, dict[str, int]]:
+        """Credential -> {target: level rank} for every credential, merging each component once."""
+        r = self.r
+        if first_order_only:
+            r = nx.DiGraph((u, v) for u, v in self.r.edges if self.estate.g.nodes[v]["label"] != "Credential")
+            r.add_nodes_from(self.r.nodes)
+            cond = nx.condensation(r)
+            mapping = cond.graph["mapping"]
+        else:
+            cond, mapping = self._condensed
+        own: dict[int, dict[str, int]] = {}
+        for n, acc in self.access.items():
+            comp = own.setdefault(mapping[n], {})
+            for t, rank in acc.items():
+                if comp.get(t, 0) < rank:
+                    comp[t] = rank
+        memo: dict[int, dict[str, int]] = {}
+        for comp in reversed(list(nx.topological_sort(cond))):
+            succ = list(cond.successors(comp))
+            base = own.get(comp)
+            if base is None and len(succ) == 1:
+                memo[comp] = memo[succ[0]]  # shared, never mutated
+                continue
+            merged = dict(base) if base else {}
+            for s in succ:
+                for t, rank in memo[s].items():
+                    if merged.get(t, 0) < rank:
+                        merged[t] = rank
+            memo[comp] = merged
+        return {c: memo[mapping[c]] for c in self.credentials}
+
+    def summaries(self) -> dict[str, dict[str, Any]]:
+        """Per-credential blast radius counts for the whole estate (no paths)."""
+        g = self.estate.g
+        full = self.target_levels()
+        first = self.target_levels(first_order_only=True)
+        env_cache: dict[str, str | None] = {}
+
+        def env(t: str) -> str | None:
+            if t not in env_cache:
+                env_cache[t] = self.estate.environment(t)
+            return env_cache[t]
+
+        out: dict[str, dict[str, Any]] = {}
+        for c in self.credentials:
+            levels, firsts = full[c], first[c]
+            counts = {"read": 0, "write": 0, "admin": 0, "total": 0, "prod": 0, "prod_write": 0,
+                      "second_order": 0, "systems": 0}
+            systems: set[str] = set()
+            for t, rank in levels.items():
+                lab = g.nodes[t]["label"]
+                if lab == "System":
+                    systems.add(t)
+                    continue
+                counts[RANK_LEVEL[rank]] += 1
+                counts["total"] += 1
+                if env(t) == "prod":
+                    counts["prod"] += 1
+                    if rank > 1:
+                        counts["prod_write"] += 1
+                if t not in firsts:
+                    counts["second_order"] += 1
+            counts["systems"] = len(systems)
+            out[c] = {"counts": counts,
+                      "share": round(counts["total"] / self.estate_resources, 6) if self.estate_resources else 0.0}
+        return out
+
+
+def blast_radius(estate: Estate, cred: str) -> BlastRadius:
+    return ReachIndex(estate).blast_radius(cred)
+
+
+def all_blast_radii(estate: Estate) -> dict[str, dict[str, Any]]:
+    return ReachIndex(estate).summaries()
+
+
+def all_blast_radii_naive(estate: Estate) -> dict[str, dict[str, Any]]:
+    """One search per credential: the baseline the benchmarks compare against."""
+    index = ReachIndex(estate)
+    out = {}
+    for c in index.credentials:
+        br = index.blast_radius(c)
+        counts = br.counts()
+        out[c] = {"counts": {k: counts[k] for k in ("read", "write", "admin", "total", "prod", "prod_write",
+                                                     "second_order", "systems")},
+                  "share": round(br.share, 6)}
+    return out

@@ -1,0 +1,1 @@
+"""The demo estate and the `nhigraph demo` flow."""
