@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .debt import DebtAnalysis, Metric, Thresholds
+from .debt import Metric, Thresholds
 from .estate import Estate
 from .findings import Finding, build_findings
 from .reach import ReachIndex
@@ -29,10 +29,16 @@ class Analysis:
 
 def analyze(estate: Estate, thresholds: Thresholds | None = None) -> Analysis:
     """Every metric, every finding and every credential's blast radius, sharing one reach index."""
-    reach = ReachIndex(estate)
-    metrics = DebtAnalysis(estate, thresholds, reach).metrics()
-    summaries = reach.summaries()
-    return Analysis(metrics, build_findings(metrics, summaries, estate), summaries)
+    from ..backends.embedded import EmbeddedBackend
+
+    return analyze_backend(EmbeddedBackend(estate=estate), thresholds)
 
 
-__all__ = ["Analysis", "Estate", "Metric", "Finding", "Thresholds", "ReachIndex", "analyze"]
+def analyze_backend(backend, thresholds: Thresholds | None = None) -> Analysis:
+    """The same, from any backend's answers."""
+    metrics = backend.metrics(thresholds)
+    summaries = backend.blast_radii()
+    return Analysis(metrics, build_findings(metrics, summaries, backend.credentials_of()), summaries)
+
+
+__all__ = ["Analysis", "Estate", "Metric", "Finding", "Thresholds", "ReachIndex", "analyze", "analyze_backend"]

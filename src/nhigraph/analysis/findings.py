@@ -130,7 +130,7 @@ def _subjects(offender: dict[str, Any]) -> list[str]:
 
 
 def build_findings(metrics: list[Metric], reach_summaries: dict[str, dict[str, Any]] | None = None,
-                   estate=None) -> list[Finding]:
+                   credentials_of: dict[str, list[str]] | None = None) -> list[Finding]:
     """Turn metric offenders into findings, most severe first."""
     findings: list[Finding] = []
     for metric in metrics:
@@ -140,7 +140,7 @@ def build_findings(metrics: list[Metric], reach_summaries: dict[str, dict[str, A
         for off in metric.offenders:
             subjects = _subjects(off)
             sev = SEVERITIES.index(rule.base)
-            impact = _impact(subjects, reach_summaries or {}, estate)
+            impact = _impact(subjects, reach_summaries or {}, credentials_of or {})
             if impact:
                 sev = min(sev + 1, len(SEVERITIES) - 1)
             evidence = {k: v for k, v in off.items() if k != "subject"}
@@ -155,13 +155,12 @@ def build_findings(metrics: list[Metric], reach_summaries: dict[str, dict[str, A
     return findings
 
 
-def _impact(subjects: list[str], summaries: dict[str, dict[str, Any]], estate) -> str | None:
+def _impact(subjects: list[str], summaries: dict[str, dict[str, Any]],
+            credentials_of: dict[str, list[str]]) -> str | None:
     """Why the blast radius raises severity, or None."""
     creds = [s for s in subjects if s in summaries]
-    if estate is not None:
-        for s in subjects:
-            if s in estate.g and estate.label(s) == "Identity":
-                creds += [c for c, _ in estate.into(s, "AUTHENTICATES")]
+    for s in subjects:
+        creds += credentials_of.get(s, [])
     for c in creds:
         s = summaries.get(c)
         if not s:

@@ -104,8 +104,10 @@ class ReachIndex:
         self.estate = estate
         g = estate.g
         self.r = nx.DiGraph()
-        #: identity -> [(target, level rank)] from HAS_ACCESS, systems expanded to their members
+        #: identity -> {target: level rank} from HAS_ACCESS, systems expanded to their members
         self.access: dict[str, dict[str, int]] = {}
+        #: (identity, member) -> the system whose grant gives the member its level, when not a direct grant
+        self.via_system: dict[tuple[str, str], str] = {}
         members: dict[str, list[str]] = {}
         for u, v, d in g.edges(data=True):
             t = d["type"]
@@ -120,10 +122,14 @@ class ReachIndex:
             elif t == "HAS_ACCESS":
                 rank = LEVEL_RANK[d["level"]]
                 acc = self.access.setdefault(u, {})
-                acc[v] = max(acc.get(v, 0), rank)
+                if acc.get(v, 0) <= rank:
+                    acc[v] = rank
+                    self.via_system.pop((u, v), None)
                 self.r.add_edge(u, v)
                 for m in members.get(v, ()):
-                    acc[m] = max(acc.get(m, 0), rank)
+                    if acc.get(m, 0) < rank:
+                        acc[m] = rank
+                        self.via_system[(u, m)] = v
                     self.r.add_edge(v, m)
         self.credentials = sorted(n for n, d in g.nodes(data=True) if d["label"] == "Credential")
         self.estate_resources = sum(1 for _, d in g.nodes(data=True) if d["label"] in RESOURCE_LABELS)
@@ -147,23 +153,34 @@ class ReachIndex:
                     order[v], depth[v], parent[v] = o, dpt, u
                     (dq.appendleft if step == 0 else dq.append)(v)
         reached = set(order)
-        levels: dict[str, int] = {}
+        # the level of a target is the best grant among reached identities; its path is the one to the
+        # identity holding that grant (fewest credential hops, then fewest steps, then id)
+        best: dict[str, tuple[int, int, int, str]] = {}
         for n in reached:
             lab = label(n)
             if lab == "Identity":
                 br.identities[n] = depth[n]
                 for t, rank in self.access.get(n, {}).items():
-                    levels[t] = max(levels.get(t, 0), rank)
+                    cand = (-rank, order[n], depth[n], n)
+                    if t not in best or cand < best[t]:
+                        best[t] = cand
             elif lab == "Credential":
                 br.credentials[n] = order[n]
-        for t, rank in levels.items():
-            d = g.nodes[t]
-            path, x = [], t
+
+        def path_to(x: str | None) -> list[str]:
+            path = []
             while x is not None:
                 path.append(x)
                 x = parent[x]
-            br.targets[t] = Target(t, d["label"], d["kind"], d.get("name", t), RANK_LEVEL[rank], order[t],
-                                   self.estate.environment(t), path[::-1])
+            return path[::-1]
+
+        for t, (neg_rank, o, _, grantor) in best.items():
+            d = g.nodes[t]
+            path = path_to(grantor)
+            system = self.via_system.get((grantor, t))
+            path += [system, t] if system else [t]
+            br.targets[t] = Target(t, d["label"], d["kind"], d.get("name", t), RANK_LEVEL[-neg_rank], o,
+                                   self.estate.environment(t), path)
             if d["label"] == "System":
                 br.systems.add(t)
             else:

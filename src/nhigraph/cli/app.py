@@ -17,6 +17,9 @@ COMMANDS = {
     "formats": "nhigraph.cli.stats_cmd:formats",
     "export": "nhigraph.cli.export_cmd:export",
     "demo": "nhigraph.cli.demo_cmd:demo",
+    "reach": "nhigraph.cli.reach_cmd:reach",
+    "debt": "nhigraph.cli.debt_cmd:debt",
+    "findings": "nhigraph.cli.debt_cmd:findings",
 }
 
 

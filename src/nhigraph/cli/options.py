@@ -41,6 +41,32 @@ def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
 
 
 def console():
+    """Output for people. Piped output is 120 columns wide rather than rich's 80, so ids stay readable."""
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    width = None if sys.stdout.isatty() else 120
+    return Console(highlight=False, soft_wrap=False, width=width)
+
+
+def backend_options(f: Callable) -> Callable:
+    """--backend and the Neo4j connection options. The password comes only from $NEO4J_PASSWORD."""
+    f = click.option("--neo4j-database", envvar="NEO4J_DATABASE", default=None, show_envvar=True,
+                     help="Neo4j database name (default: the server's default).")(f)
+    f = click.option("--neo4j-user", envvar="NEO4J_USER", default="neo4j", show_default=True, show_envvar=True,
+                     help="Neo4j user; the password is read from $NEO4J_PASSWORD, never from the command line.")(f)
+    f = click.option("--neo4j-uri", envvar="NEO4J_URI", default="bolt://127.0.0.1:7687", show_default=True,
+                     show_envvar=True, help="Neo4j URI (bolt://, neo4j://, neo4j+s:// for Aura and clusters).")(f)
+    f = click.option("--backend", type=click.Choice(["embedded", "neo4j"]), default="embedded", show_default=True,
+                     help="Run on the embedded workspace (networkx) or on Neo4j (queries/*.cypher).")(f)
+    return f
+
+
+def open_backend_from(backend: str, workspace: Path, snapshot: str | None, neo4j_uri: str, neo4j_user: str,
+                      neo4j_database: str | None):
+    from ..backends import open_backend
+
+    if backend == "neo4j":
+        return open_backend("neo4j", uri=neo4j_uri, user=neo4j_user, database=neo4j_database)
+    return open_backend("embedded", workspace, snapshot)

@@ -43,6 +43,8 @@ def _merge_record(old: dict[str, Any], new: dict[str, Any], stub: bool) -> dict[
         for k, v in new.items():
             if k in ("sources", "first_seen", "last_seen", "source"):
                 continue
+            if k == "name" and v == new.get("id") and old.get("name"):
+                continue  # a name defaulted to the id (none reported) never hides a reported one
             merged[k] = v
     merged["sources"] = sorted(set(old.get("sources") or [old["source"]]) | set(new["sources"]))
     for k, pick in (("first_seen", min), ("last_seen", max)):
