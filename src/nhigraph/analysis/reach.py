@@ -232,6 +232,10 @@ class ReachIndex:
         full = self.target_levels()
         first = self.target_levels(first_order_only=True)
         env_cache: dict[str, str | None] = {}
+        part_of: dict[str, list[str]] = {}
+        for u, v, d in g.edges(data=True):
+            if d["type"] == "PART_OF" and g.nodes[u]["label"] in RESOURCE_LABELS:
+                part_of.setdefault(u, []).append(v)
 
         def env(t: str) -> str | None:
             if t not in env_cache:
@@ -249,6 +253,7 @@ class ReachIndex:
                 if lab == "System":
                     systems.add(t)
                     continue
+                systems.update(part_of.get(t, ()))
                 counts[RANK_LEVEL[rank]] += 1
                 counts["total"] += 1
                 if env(t) == "prod":

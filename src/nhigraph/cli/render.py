@@ -42,7 +42,9 @@ def counts_table(title: str, columns: dict[str, dict[str, int]]) -> Table:
 def progress_bar(disable: bool = False) -> Iterator[Progress]:
     from rich.console import Console
 
+    err = Console(stderr=True)
+    # off when stderr is not a terminal: a transient bar still leaves a blank line in a log or a pipe
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=Console(stderr=True), transient=True, disable=disable)
+                   console=err, transient=True, disable=disable or not err.is_terminal)
     with bar:
         yield bar

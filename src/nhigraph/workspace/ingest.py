@@ -49,29 +49,48 @@ class IngestResult:
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files named, and the files below folders named (hidden ones skipped), in a stable order."""
-    out: list[Path] = []
+    return [p for p, _ in _expand(paths)]
+
+
+def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
+    """(file, named explicitly) pairs: a file found in a folder may be skipped if it is not an export."""
+    out: list[tuple[Path, bool]] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file()
+            out += sorted((f, False) for f in p.rglob("*") if f.is_file()
                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
         elif p.exists():
-            out.append(p)
+            out.append((p, True))
         else:
             raise InputError(p, None, "no such file or folder")
     return out
 
 
 def parse_files(files: list[Path], fmt: str | None = None, scope: str | None = None,
-                progress: Progress | None = None) -> tuple[list[Batch], dict[str, str], list[InputError]]:
-    """Parse every file into batches. A bad file is reported and skipped; it never stops the others."""
+                progress: Progress | None = None, explicit: set[Path] | None = None,
+                warnings: list[str] | None = None) -> tuple[list[Batch], dict[str, str], list[InputError]]:
+    """Parse every file into batches. A bad file is reported and skipped; it never stops the others.
+
+    A file found inside a folder (not in ``explicit``) that is no known export, such as a README, is skipped
+    with a warning instead of an error."""
     batches: list[Batch] = []
     formats: dict[str, str] = {}
     errors: list[InputError] = []
+    explicit = set(files) if explicit is None else explicit
     for i, path in enumerate(files):
         if progress:
             progress(i, len(files), path)
         try:
-            format_ = registry.get(fmt) if fmt else registry.detect(path)
+            if fmt:
+                format_ = registry.get(fmt)
+            else:
+                try:
+                    format_ = registry.detect(path)
+                except InputError as exc:
+                    if path not in explicit and "unrecognised" in exc.message and warnings is not None:
+                        warnings.append(f"{path}: skipped, not a recognised export")
+                        continue
+                    raise
             formats[str(path)] = format_.name
             batches += format_.parse(path, scope)
         except InputError as exc:
@@ -95,16 +114,19 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path | None
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     now = datetime.now(timezone.utc)
     observed_at = observed_at or now
-    files = expand_paths(paths)
+    found = _expand(paths)
+    files = [p for p, _ in found]
     if not files:
         raise InputError(None, None, "no files to ingest")
-    batches, formats, errors = parse_files(files, fmt, scope, progress)
+    skipped: list[str] = []
+    batches, formats, errors = parse_files(files, fmt, scope, progress,
+                                           explicit={p for p, named in found if named}, warnings=skipped)
     for b in batches:
         errors += b.errors
         if not cleanup:
             b.partial = True
     result = IngestResult(snapshot=None, files=formats, errors=errors,
-                          warnings=[w for b in batches for w in b.warnings])
+                          warnings=skipped + [w for b in batches for w in b.warnings])
     for b in batches:
         result.sources[b.source] = result.sources.get(b.source, 0) + len(b.nodes) + len(b.edges)
     with ws.lock():

@@ -1,0 +1,167 @@
+"""Analyses on estates with known answers, written as export files and ingested like a user would."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from nhigraph.analysis import analyze
+from nhigraph.analysis.estate import Estate
+from nhigraph.analysis.incident import report, to_markdown
+from nhigraph.analysis.reach import ReachIndex, all_blast_radii_naive
+from nhigraph.backends.embedded import EmbeddedBackend
+from nhigraph.demo.estate import P111, write_inventory
+from nhigraph.errors import NotFoundError
+from nhigraph.secrets import fingerprint
+from nhigraph.workspace.ingest import ingest
+
+FIXTURES = Path(__file__).parent / "fixtures" / "estates"
+AS_OF = datetime(2026, 10, 1, tzinfo=timezone.utc)
+
+
+def _estate(tmp_path: Path, source: Path) -> Estate:
+    result = ingest([source], tmp_path / "ws", observed_at=AS_OF)
+    assert result.ok, result.errors
+    return Estate.load(tmp_path / "ws")
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Estate:
+    return _estate(tmp_path, FIXTURES / "chain")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Estate:
+    tmp = tmp_path_factory.mktemp("demo")
+    write_inventory(tmp / "exports", as_of=AS_OF)
+    return _estate(tmp, tmp / "exports")
+
+
+def _metrics(estate: Estate) -> dict:
+    return {m.id: m for m in analyze(estate).metrics}
+
+
+# ------------------------------------------------------------------------------------------ chain estate
+def test_blast_radius_follows_cycles_and_chains_through_vault(chain: Estate) -> None:
+    br = ReachIndex(chain).blast_radius("cred:k1")
+    got = {t: (x.level, x.order, x.path) for t, x in br.targets.items()}
+    assert got == {
+        "res:logs": ("read", 0, ["cred:k1", "id:u1", "res:logs"]),
+        "res:db": ("admin", 0, ["cred:k1", "id:u1", "id:r1", "id:r2", "id:r3", "res:db"]),
+        "store:kv-payments": ("read", 0, ["cred:k1", "id:u1", "id:r1", "store:kv-payments"]),
+        "res:ledger": ("write", 1, ["cred:k1", "id:u1", "id:r1", "store:kv-payments", "cred:k2", "id:pay",
+                                    "res:ledger"]),
+    }
+    assert br.identities == {"id:u1": 1, "id:r1": 2, "id:r2": 3, "id:r3": 4, "id:pay": 5}
+    assert br.credentials == {"cred:k1": 0, "cred:k2": 1}
+    counts = br.counts()
+    assert (counts["total"], counts["admin"], counts["write"], counts["read"], counts["second_order"]) == (4, 1, 1, 2, 1)
+    assert br.share == 1.0
+    assert br.systems == {"sys:cloud", "sys:vault"}
+
+
+def test_all_credentials_match_one_search_per_credential(chain: Estate, demo: Estate) -> None:
+    for estate in (chain, demo):
+        assert ReachIndex(estate).summaries() == all_blast_radii_naive(estate)
+
+
+def test_departed_owner_in_the_middle_of_a_path_makes_it_unowned(chain: Estate) -> None:
+    m = _metrics(chain)
+    unowned = m["ownership.unowned_paths"]
+    assert (unowned.numerator, unowned.denominator) == (2, 6)
+    pairs = {(o["subject"], o["resource"]): o["unowned"] for o in unowned.offenders}
+    assert pairs == {("cred:k1", "res:db"): ["id:r2"], ("cred:k3", "res:logs"): ["cred:k3", "id:lonely"]}
+    assert [o["subject"] for o in m["ownership.departed_owner"].offenders] == ["id:r2"]
+
+
+def test_security_metrics_on_chain(chain: Estate) -> None:
+    m = _metrics(chain)
+    assert [o["subject"] for o in m["security.long_lived"].offenders] == ["cred:k2"]
+    assert [o["subject"] for o in m["security.unused"].offenders] == ["cred:k2"]
+    assert [(o["subject"], o["target"]) for o in m["security.admin_grants"].offenders] == [("id:r3", "res:db")]
+
+
+def test_no_owner_register_means_unknown_not_unowned(tmp_path: Path) -> None:
+    src = tmp_path / "noowners"
+    src.mkdir()
+    for f in (FIXTURES / "chain").glob("*.csv"):
+        if f.name in ("owners.csv",):
+            continue
+        text = f.read_text()
+        if f.name == "identities.csv":  # drop the RACI columns that name owners
+            text = "\n".join(",".join(line.split(",")[:5]) for line in text.splitlines()) + "\n"
+        (src / f.name).write_text(text)
+    estate = _estate(tmp_path, src)
+    m = _metrics(estate)
+    for metric_id in ("ownership.unowned_paths", "ownership.departed_owner", "coordination.raci_gaps"):
+        assert m[metric_id].unknown, metric_id
+        assert m[metric_id].to_json()["unknown"] is True
+    assert m["ownership.unowned_paths"].offenders == []
+    rep = report(EmbeddedBackend(estate=estate), "cred:k1")
+    assert rep["ownership_known"] is False
+    assert "Ownership unknown" in to_markdown(rep)
+
+
+# ------------------------------------------------------------------------------------------- demo estate
+def test_demo_metrics_have_the_planted_answers(demo: Estate) -> None:
+    m = _metrics(demo)
+    dup = m["integration.duplicate_connectors"]
+    assert (dup.numerator, dup.denominator) == (1, 4)
+    assert dup.offenders[0]["connectors"] == ["connector:sfdc-snowflake-finance", "connector:sfdc-snowflake-sales"]
+    assert dup.offenders[0]["business_units"] == ["Finance", "Sales"]
+    ci = f"{P111}:key/AKIAACMECIDEPLOY0001"
+    assert [o["subject"] for o in m["integration.credential_sprawl"].offenders] == [ci]
+    assert [o["subject"] for o in m["security.leaked"].offenders] == [ci]
+    assert [o["subject"] for o in m["security.environment_mixing"].offenders] == [ci]
+    shared = {o["subject"]: o["users"] for o in m["security.shared_credentials"].offenders}
+    assert shared[ci] == ["github:acme:repo/api/workflow/deploy.yml",
+                          "github:acme:repo/api/workflow/integration-test.yml"]
+    assert [o["subject"] for o in m["security.unused"].offenders] == [f"{P111}:key/AKIAACMELEGACYBKP001"]
+    assert {o["subject"] for o in m["security.exceptions"].offenders} == {"exception:EXC-2024-002",
+                                                                          "exception:EXC-2025-014"}
+    assert [(o["subject"], o["trusted"]) for o in m["third_party.no_external_id"].offenders] == [
+        (f"{P111}:role/datadog-audit", "aws:464622532012")]
+    unowned = {(o["subject"], o["resource"]) for o in m["ownership.unowned_paths"].offenders}
+    assert (ci, f"{P111}:rds/payments-db") in unowned  # only reachable through ops-b, owned by a leaver
+    assert (ci, f"{P111}:s3/acme-logs") not in unowned
+    assert (f"{P111}:key/AKIAACMELEGACYBKP001", f"{P111}:s3/acme-customer-data") in unowned
+    orch = {o["subject"]: o["gaps"] for o in m["orchestration.ungoverned_automation"].offenders}
+    assert "github:acme:repo/api/workflow/deploy.yml" in orch
+    assert "github:acme:repo/infra/workflow/release.yml" not in orch  # approver, monitor, rollback, telemetry
+    assert orch["github:acme:repo/api/workflow/deploy.yml"] == ["no approver", "no monitor owner", "no rollback",
+                                                                "no telemetry"]
+
+
+def test_every_category_has_a_finding_with_mappings(demo: Estate) -> None:
+    a = analyze(demo)
+    cats = {f.category for f in a.findings}
+    assert cats == {"integration", "ownership", "coordination", "orchestration", "security", "third_party"}
+    leaked = [f for f in a.findings if f.rule == "NHIG-SEC-007"]
+    assert len(leaked) == 1 and leaked[0].severity == "critical"
+    assert leaked[0].owasp == ["NHI2:2025"] and "PR.DS-01" in leaked[0].nist
+    ids = [f.id for f in a.findings]
+    assert len(ids) == len(set(ids))
+    assert ids == [f.id for f in analyze(demo).findings]  # stable
+
+
+def test_reach_report_for_the_leaked_key(demo: Estate) -> None:
+    be = EmbeddedBackend(estate=demo)
+    rep = report(be, "AKIAACMECIDEPLOY0001")
+    assert rep["credential"]["id"] == f"{P111}:key/AKIAACMECIDEPLOY0001"
+    assert rep["contacts"][0]["role"] == "revoke" and rep["contacts"][0]["id"] == "team:security"
+    assert [s["id"] for s in rep["stores"]] == ["github:acme:repo/api/actions-secret/AWS_ACCESS_KEY_ID",
+                                                "github:acme:repo/api/file/.env"]
+    br = rep["blast_radius"]
+    assert br["counts"]["admin"] == 4 and br["prod"] is True
+    assert rep["checklist"][0].startswith("Revoke now")
+    assert any("deploy.yml" in s and "breaks" in s for s in rep["checklist"])
+
+
+def test_reach_by_fingerprint_and_unknown_key(chain: Estate, tmp_path: Path) -> None:
+    be = EmbeddedBackend(estate=chain)
+    with pytest.raises(NotFoundError, match=r"closest: .*cred:k1"):
+        be.resolve_key("cred:k")
+    with pytest.raises(NotFoundError, match="fingerprint"):
+        be.resolve_key(fingerprint("not-a-known-secret"))
