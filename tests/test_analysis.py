@@ -165,3 +165,15 @@ def test_reach_by_fingerprint_and_unknown_key(chain: Estate, tmp_path: Path) -> 
         be.resolve_key("cred:k")
     with pytest.raises(NotFoundError, match="fingerprint"):
         be.resolve_key(fingerprint("not-a-known-secret"))
+
+
+def test_integration_score_formula_on_demo(demo: Estate) -> None:
+    scores = {(r["scope"], r["name"]): r for r in analyze(demo).integration_scores}
+    sf = scores[("system", "saas:salesforce")]
+    # both duplicate connectors read from Salesforce (1 excess), the copilot token is shared (1) and
+    # point-to-point (1): 100 * (3*1 + 2*0 + 2*1 + 1*1) / 6
+    assert (sf["duplicate_excess"], sf["sprawl"], sf["shared"], sf["point_to_point"], sf["population"]) == (1.0, 0, 1, 1, 6)
+    assert sf["score"] == 100.0
+    sales = scores[("bu", "Sales")]
+    assert sales["duplicate_excess"] == 0.5 and sales["score"] == 137.5
+    assert sum(r["duplicate_excess"] for r in scores.values() if r["scope"] == "bu") == 1.0

@@ -19,6 +19,7 @@ class Analysis:
     metrics: list[Metric]
     findings: list[Finding]
     blast_radii: dict[str, dict[str, Any]]
+    integration_scores: list[dict[str, Any]]
 
     def categories(self) -> dict[str, list[Metric]]:
         out: dict[str, list[Metric]] = {}
@@ -38,7 +39,10 @@ def analyze_backend(backend, thresholds: Thresholds | None = None) -> Analysis:
     """The same, from any backend's answers."""
     metrics = backend.metrics(thresholds)
     summaries = backend.blast_radii()
-    return Analysis(metrics, build_findings(metrics, summaries, backend.credentials_of()), summaries)
+    from .score import integration_scores
+
+    return Analysis(metrics, build_findings(metrics, summaries, backend.credentials_of()), summaries,
+                    integration_scores(metrics, backend.scopes()))
 
 
 __all__ = ["Analysis", "Estate", "Metric", "Finding", "Thresholds", "ReachIndex", "analyze", "analyze_backend"]

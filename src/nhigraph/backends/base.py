@@ -30,4 +30,7 @@ class Backend(Protocol):
     def credentials_of(self) -> dict[str, list[str]]:
         """Identity id -> ids of the credentials that authenticate as it (for severity weighting)."""
 
+    def scopes(self) -> dict[str, dict[str, set[str]]]:
+        """``system:<id>``/``bu:<name>`` -> {"connectors", "credentials", "workflows"} ids (integration score)."""
+
     def close(self) -> None: ...

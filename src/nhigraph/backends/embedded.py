@@ -49,5 +49,10 @@ class EmbeddedBackend:
                 out.setdefault(i, []).append(c)
         return {k: sorted(v) for k, v in out.items()}
 
+    def scopes(self) -> dict[str, dict[str, set[str]]]:
+        from ..analysis.score import scopes_from_estate
+
+        return scopes_from_estate(self.estate)
+
     def close(self) -> None:
         pass

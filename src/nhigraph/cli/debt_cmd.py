@@ -53,7 +53,7 @@ def debt(workspace: Path, snapshot: str | None, backend: str, neo4j_uri: str, ne
     register, ownership metrics say "unknown" instead of counting everything as unowned.
     """
     a = _analysis(workspace, snapshot, backend, neo4j_uri, neo4j_user, neo4j_database, rotation_days, unused_days)
-    data = {"metrics": [m.to_json() for m in a.metrics]}
+    data = {"metrics": [m.to_json() for m in a.metrics], "integration_scores": a.integration_scores}
 
     def render() -> None:
         out = console()
@@ -66,6 +66,13 @@ def debt(workspace: Path, snapshot: str | None, backend: str, neo4j_uri: str, ne
                 more = f" (+{len(m.offenders) - 3})" if len(m.offenders) > 3 else ""
                 rows.append((m.title, m.population, value, ratio, top + more))
             out.print(table(CATEGORY_TITLES.get(cat, cat), ["metric", "of", "offenders", "ratio", "examples"], rows))
+        scored = [r for r in a.integration_scores if r["score"] > 0][:10]
+        out.print(table("Integration-debt score (100 × (3·duplicates + 2·sprawl + 2·shared + 1·point-to-point) "
+                        "/ connectors+credentials; worst 10)",
+                        ["scope", "name", "score", "dup", "sprawl", "shared", "p2p", "population"],
+                        [(r["scope"], r["name"], r["score"], r["duplicate_excess"], r["sprawl"], r["shared"],
+                          r["point_to_point"], r["population"]) for r in scored] or [("-", "no integration debt", 0)
+                                                                                      + ("",) * 5]))
 
     emit(data, as_json, render)
 
