@@ -111,14 +111,14 @@ def test_demo_metrics_have_the_planted_answers(demo: Estate) -> None:
     assert (dup.numerator, dup.denominator) == (1, 4)
     assert dup.offenders[0]["connectors"] == ["connector:sfdc-snowflake-finance", "connector:sfdc-snowflake-sales"]
     assert dup.offenders[0]["business_units"] == ["Finance", "Sales"]
-    ci = f"{P111}:key/AKIAACMECIDEPLOY0001"
+    ci = "aws:key:AKIAACMECIDEPLOY0001"
     assert [o["subject"] for o in m["integration.credential_sprawl"].offenders] == [ci]
     assert [o["subject"] for o in m["security.leaked"].offenders] == [ci]
     assert [o["subject"] for o in m["security.environment_mixing"].offenders] == [ci]
     shared = {o["subject"]: o["users"] for o in m["security.shared_credentials"].offenders}
     assert shared[ci] == ["github:acme:repo/api/workflow/deploy.yml",
                           "github:acme:repo/api/workflow/integration-test.yml"]
-    assert [o["subject"] for o in m["security.unused"].offenders] == [f"{P111}:key/AKIAACMELEGACYBKP001"]
+    assert [o["subject"] for o in m["security.unused"].offenders] == ["aws:key:AKIAACMELEGACYBKP001"]
     assert {o["subject"] for o in m["security.exceptions"].offenders} == {"exception:EXC-2024-002",
                                                                           "exception:EXC-2025-014"}
     assert [(o["subject"], o["trusted"]) for o in m["third_party.no_external_id"].offenders] == [
@@ -126,7 +126,7 @@ def test_demo_metrics_have_the_planted_answers(demo: Estate) -> None:
     unowned = {(o["subject"], o["resource"]) for o in m["ownership.unowned_paths"].offenders}
     assert (ci, f"{P111}:rds/payments-db") in unowned  # only reachable through ops-b, owned by a leaver
     assert (ci, f"{P111}:s3/acme-logs") not in unowned
-    assert (f"{P111}:key/AKIAACMELEGACYBKP001", f"{P111}:s3/acme-customer-data") in unowned
+    assert ("aws:key:AKIAACMELEGACYBKP001", f"{P111}:s3/acme-customer-data") in unowned
     orch = {o["subject"]: o["gaps"] for o in m["orchestration.ungoverned_automation"].offenders}
     assert "github:acme:repo/api/workflow/deploy.yml" in orch
     assert "github:acme:repo/infra/workflow/release.yml" not in orch  # approver, monitor, rollback, telemetry
@@ -149,7 +149,7 @@ def test_every_category_has_a_finding_with_mappings(demo: Estate) -> None:
 def test_reach_report_for_the_leaked_key(demo: Estate) -> None:
     be = EmbeddedBackend(estate=demo)
     rep = report(be, "AKIAACMECIDEPLOY0001")
-    assert rep["credential"]["id"] == f"{P111}:key/AKIAACMECIDEPLOY0001"
+    assert rep["credential"]["id"] == "aws:key:AKIAACMECIDEPLOY0001"
     assert rep["contacts"][0]["role"] == "revoke" and rep["contacts"][0]["id"] == "team:security"
     assert [s["id"] for s in rep["stores"]] == ["github:acme:repo/api/actions-secret/AWS_ACCESS_KEY_ID",
                                                 "github:acme:repo/api/file/.env"]

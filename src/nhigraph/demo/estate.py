@@ -27,9 +27,9 @@ D222 = "aws:222222222222"
 
 PLANTED = {
     "duplicate_connector_group": ("salesforce", "snowflake"),
-    "leaked_credential": f"{P111}:key/AKIAACMECIDEPLOY0001",
+    "leaked_credential": "aws:key:AKIAACMECIDEPLOY0001",
     "departed_owner_identity": f"{P111}:user/legacy-backup",
-    "second_order_credential": f"{P111}:key/AKIAACMEPAYMENTS0001",
+    "second_order_credential": "aws:key:AKIAACMEPAYMENTS0001",
     "vendor_trust_role": f"{P111}:role/datadog-audit",
 }
 
@@ -110,17 +110,17 @@ def tables(as_of: datetime) -> dict[str, list[dict[str, Any]]]:
     cred = lambda cid, kind, name, identity, **kw: dict(  # noqa: E731
         id=cid, kind=kind, name=name, identity=identity, **kw)
     t["credentials"] = [
-        cred(f"{P111}:key/AKIAACMECIDEPLOY0001", "access_key", "ci-deployer key", f"{P111}:user/ci-deployer",
+        cred("aws:key:AKIAACMECIDEPLOY0001", "access_key", "ci-deployer key", f"{P111}:user/ci-deployer",
              key_id="AKIAACMECIDEPLOY0001", status="active", created_at=d(420), last_used_at=d(1),
              environment="prod", leaked="true", leaked_at=d(3), leak_location="github:acme/api .env (commit 9f1c2e7)"),
-        cred(f"{P111}:key/AKIAACMELEGACYBKP001", "access_key", "legacy backup key", f"{P111}:user/legacy-backup",
+        cred("aws:key:AKIAACMELEGACYBKP001", "access_key", "legacy backup key", f"{P111}:user/legacy-backup",
              key_id="AKIAACMELEGACYBKP001", status="active", created_at=d(500), environment="prod"),
-        cred(f"{P111}:key/AKIAACMEPAYMENTS0001", "access_key", "payments service key", f"{P111}:user/payments-svc",
+        cred("aws:key:AKIAACMEPAYMENTS0001", "access_key", "payments service key", f"{P111}:user/payments-svc",
              key_id="AKIAACMEPAYMENTS0001", status="active", created_at=d(30), last_used_at=d(0),
              environment="prod"),
-        cred(f"{D222}:key/AKIAACMEDEVCI0000001", "access_key", "dev-ci key 1", f"{D222}:user/dev-ci",
+        cred("aws:key:AKIAACMEDEVCI0000001", "access_key", "dev-ci key 1", f"{D222}:user/dev-ci",
              key_id="AKIAACMEDEVCI0000001", status="active", created_at=d(20), last_used_at=d(2), environment="dev"),
-        cred(f"{D222}:key/AKIAACMEDEVCI0000002", "access_key", "dev-ci key 2", f"{D222}:user/dev-ci",
+        cred("aws:key:AKIAACMEDEVCI0000002", "access_key", "dev-ci key 2", f"{D222}:user/dev-ci",
              key_id="AKIAACMEDEVCI0000002", status="active", created_at=d(10), last_used_at=d(5), environment="dev"),
         cred("github:acme:app/release-bot/key-1", "app_private_key", "release-bot private key",
              "github:acme:app/release-bot", status="active", created_at=d(30), last_used_at=d(0)),
@@ -157,11 +157,11 @@ def tables(as_of: datetime) -> dict[str, list[dict[str, Any]]]:
     t["secret_stores"] = [
         dict(id="github:acme:repo/api/actions-secret/AWS_ACCESS_KEY_ID", kind="ci_variable",
              name="AWS_ACCESS_KEY_ID (acme/api)", system="github:acme", environment="prod",
-             stores=f"{P111}:key/AKIAACMECIDEPLOY0001"),
+             stores="aws:key:AKIAACMECIDEPLOY0001"),
         dict(id="github:acme:repo/api/file/.env", kind="env_file", name=".env in acme/api", system="github:acme",
-             environment="dev", stores=f"{P111}:key/AKIAACMECIDEPLOY0001"),
+             environment="dev", stores="aws:key:AKIAACMECIDEPLOY0001"),
         dict(id="vault:acme:kv/data/payments", kind="vault_path", name="kv/data/payments", system="vault:acme",
-             environment="prod", stores=f"{P111}:key/AKIAACMEPAYMENTS0001"),
+             environment="prod", stores="aws:key:AKIAACMEPAYMENTS0001"),
         dict(id="vault:acme:kv/data/snowflake", kind="vault_path", name="kv/data/snowflake",
              system="vault:acme", environment="prod"),
     ]
@@ -201,17 +201,17 @@ def tables(as_of: datetime) -> dict[str, list[dict[str, Any]]]:
     wf = lambda wid, kind, name, env, **kw: dict(id=wid, kind=kind, name=name, environment=env, **kw)  # noqa: E731
     t["workflows"] = [
         wf("github:acme:repo/api/workflow/deploy.yml", "ci_pipeline", "api deploy", "prod", repo="acme/api",
-           system="github:acme", credentials=f"{P111}:key/AKIAACMECIDEPLOY0001", implementer="team:platform",
+           system="github:acme", credentials="aws:key:AKIAACMECIDEPLOY0001", implementer="team:platform",
            business_unit="Platform", triggers="push"),
         wf("github:acme:repo/api/workflow/integration-test.yml", "ci_pipeline", "api integration tests", "dev",
-           repo="acme/api", system="github:acme", credentials=f"{P111}:key/AKIAACMECIDEPLOY0001",
+           repo="acme/api", system="github:acme", credentials="aws:key:AKIAACMECIDEPLOY0001",
            implementer="team:platform", business_unit="Platform", triggers="pull_request"),
         wf("github:acme:repo/infra/workflow/release.yml", "ci_pipeline", "release", "prod", repo="acme/infra",
            system="github:acme", credentials="github:acme:app/release-bot/key-1", approver="team:platform",
            monitor="team:security", has_rollback="true", has_telemetry="true", requires_approval="true",
            business_unit="Platform"),
         wf("ops:nightly-backup", "scheduled_job", "nightly backup", "prod",
-           credentials=f"{P111}:key/AKIAACMELEGACYBKP001", implementer="person:bob", business_unit="Data"),
+           credentials="aws:key:AKIAACMELEGACYBKP001", implementer="person:bob", business_unit="Data"),
         wf("ops:payments-reconcile", "scheduled_job", "payments reconciliation", "prod",
            credentials="vault:acme:approle/payments/secret-id", approver="team:finance-eng",
            monitor="team:security", has_rollback="true", has_telemetry="true", business_unit="Finance"),
@@ -239,7 +239,7 @@ def tables(as_of: datetime) -> dict[str, list[dict[str, Any]]]:
     t["exceptions"] = [
         dict(id="exception:EXC-2025-014", kind="waiver", name="CI key rotation waiver",
              reason="legacy deploy tool cannot use OIDC", approver="person:carol", rule="NHIG-SEC-001",
-             created_at=d(300), expires_at=d(45), subject=f"{P111}:key/AKIAACMECIDEPLOY0001"),
+             created_at=d(300), expires_at=d(45), subject="aws:key:AKIAACMECIDEPLOY0001"),
         dict(id="exception:EXC-2024-002", kind="risk_acceptance", name="backup user admin review skipped",
              reason="vendor backup appliance", approver="person:bob", created_at=d(600),
              subject=f"{P111}:user/legacy-backup"),

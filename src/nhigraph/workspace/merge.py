@@ -4,7 +4,8 @@ Semantics (documented in README):
 - a node is identified by its ``id``; an edge by its type, endpoints and the type's key properties;
 - a record reported again is updated: new non-empty values win, ``first_seen`` keeps the earliest time,
   ``last_seen`` the latest, ``sources`` gathers every source that reports it;
-- a *stub* (a node an ingester only knows by reference) fills in a missing node but never overrides one;
+- a *stub* (a node an ingester only knows partly, e.g. a key id a scanner found) fills in a missing node
+  or the properties an existing node lacks, but never overrides a value another export gave;
 - when a source is re-ingested completely, records that source no longer reports lose that source, and a
   record no source reports any more is removed, with the edges that hung on it. A source whose run had
   errors (partial) is never cleaned up, so a bad file never deletes real data.
