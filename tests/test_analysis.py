@@ -71,8 +71,8 @@ def test_departed_owner_in_the_middle_of_a_path_makes_it_unowned(chain: Estate) 
     m = _metrics(chain)
     unowned = m["ownership.unowned_paths"]
     assert (unowned.numerator, unowned.denominator) == (2, 6)
-    pairs = {(o["subject"], o["resource"]): o["unowned"] for o in unowned.offenders}
-    assert pairs == {("cred:k1", "res:db"): ["id:r2"], ("cred:k3", "res:logs"): ["cred:k3", "id:lonely"]}
+    got = {o["subject"]: (o["resources"], o["unowned"]) for o in unowned.offenders}
+    assert got == {"cred:k1": (["res:db"], ["id:r2"]), "cred:k3": (["res:logs"], ["cred:k3", "id:lonely"])}
     assert [o["subject"] for o in m["ownership.departed_owner"].offenders] == ["id:r2"]
 
 
@@ -123,7 +123,7 @@ def test_demo_metrics_have_the_planted_answers(demo: Estate) -> None:
                                                                           "exception:EXC-2025-014"}
     assert [(o["subject"], o["trusted"]) for o in m["third_party.no_external_id"].offenders] == [
         (f"{P111}:role/datadog-audit", "aws:464622532012")]
-    unowned = {(o["subject"], o["resource"]) for o in m["ownership.unowned_paths"].offenders}
+    unowned = {(o["subject"], r) for o in m["ownership.unowned_paths"].offenders for r in o["resources"]}
     assert (ci, f"{P111}:rds/payments-db") in unowned  # only reachable through ops-b, owned by a leaver
     assert (ci, f"{P111}:s3/acme-logs") not in unowned
     assert ("aws:key:AKIAACMELEGACYBKP001", f"{P111}:s3/acme-customer-data") in unowned

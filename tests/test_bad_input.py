@@ -219,6 +219,17 @@ def test_the_installed_command_prints_one_line_and_no_traceback(estate_ws, tmp_p
         _assert_unchanged(estate_ws, before, whole_file)
 
 
+def test_an_unrecognised_file_inside_a_folder_is_skipped_with_a_warning(ws, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "identities.csv").write_text("id,kind,name\nid:x,bot,X\n")
+    (src / "notes.txt").write_text("not an export\n")
+    r = CliRunner().invoke(cli, ["ingest", str(src), "-w", str(ws.path)])
+    assert r.exit_code == 0, r.output
+    assert r.stderr == f"Warning: {src / 'notes.txt'}: skipped, not a recognised export\n"
+    assert set(ws.load().nodes) == {"id:x"}
+
+
 def test_input_error_formats_file_and_record():
     assert str(InputError("a.csv", "line 3", "bad")) == "a.csv: line 3: bad"
     assert str(InputError("a.csv", None, "bad")) == "a.csv: bad"

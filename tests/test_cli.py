@@ -27,7 +27,7 @@ FORMAT_KEYS = {"name", "title", "produced_by"}
 
 
 def run(*args: str, env: dict | None = None):
-    return CliRunner().invoke(cli, list(args), env=env)
+    return CliRunner().invoke(cli, list(args), env=env, prog_name="nhigraph")
 
 
 def test_ingest_json(tmp_path):
@@ -57,8 +57,9 @@ def test_observed_at_sets_first_and_last_seen(tmp_path):
     from nhigraph.workspace.store import Workspace
 
     ws = tmp_path / "ws"
-    assert run("ingest", str(INVENTORY_CSV / "systems.csv"), "-w", str(ws), "--observed-at", "2025-12-01").exit_code == 0
-    node = Workspace(ws).load().nodes["sys:github"]
+    r = run("ingest", str(INVENTORY_CSV / "owners.csv"), "-w", str(ws), "--observed-at", "2025-12-01")
+    assert r.exit_code == 0, r.output
+    node = Workspace(ws).load().nodes["team:platform"]
     assert node["first_seen"] == node["last_seen"] == datetime(2025, 12, 1, tzinfo=timezone.utc)
     assert Workspace(ws).manifest()["observed_at"] == "2025-12-01T00:00:00+00:00"
 
@@ -105,6 +106,24 @@ def test_snapshots_json_and_selecting_a_snapshot(estate_ws, tmp_path):
     # stats of the older snapshot, by name
     old = json.loads(run("stats", "-w", str(estate_ws.path), "--snapshot", first, "--json").stdout)
     assert (old["snapshot"], old["total_nodes"]) == (first, 23)
+
+
+def test_no_cleanup_and_scope_options(estate_ws, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "identities.csv").write_text("id,kind,name\nid:ci-deployer,iam_user,ci-deployer\n")
+    w = str(estate_ws.path)
+    out = json.loads(run("ingest", str(src), "-w", w, "--no-cleanup", "--json").stdout)
+    assert out["removed"] == {"nodes": {}, "edges": {}} and out["totals"] == {"nodes": 23, "edges": 46}
+    out = json.loads(run("ingest", str(src), "-w", w, "--scope", "other", "--json").stdout)
+    assert out["removed"] == {"nodes": {}, "edges": {}} and set(out["sources"]) == {"inventory:other:identities"}
+    out = json.loads(run("ingest", str(src), "-w", w, "--json").stdout)
+    # the unscoped identities table now reports one identity and no links: three identities go, with the
+    # 15 edges on them, and the 4 link edges (PART_OF, 3 OWNS) of id:ci-deployer that it no longer reports
+    assert out["removed"]["nodes"] == {"Identity": 3}
+    assert out["removed"]["edges"] == {"AUTHENTICATES": 2, "CAN_ASSUME": 3, "HAS_ACCESS": 3, "HOLDS": 1,
+                                       "OWNS": 6, "PART_OF": 4}
+    assert out["totals"] == {"nodes": 20, "edges": 27}
 
 
 def test_formats_json():

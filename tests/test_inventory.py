@@ -265,3 +265,12 @@ def test_multi_line_quoted_cell_keeps_line_numbers(tmp_path):
     assert batch.nodes[0]["description"] == "two\nlines"
     assert [str(e) for e in batch.errors] == [
         f"{f}: line 4: Identity kind 'robot' is not one of {', '.join(MODEL.node('Identity').kinds)}"]
+
+
+def test_ownership_is_the_known_answer(csv_snap):
+    """As the fixture README says: which nodes have an owner, and what the departed Bob owns."""
+    owned = {k[2] for k in csv_snap.edges if k[0] == "OWNS"}
+    assert owned == {"sys:aws-prod", "id:ci-deployer", "id:deploy-role", "id:acme-bot", "cred:ci-key",
+                     "cred:sf-token", "res:artifacts", "res:prod-db", "wf:deploy", "conn:sf-sync"}
+    bob = {(k[2], k[3]) for k in csv_snap.edges if k[0] == "OWNS" and k[1] == "person:bob"}
+    assert bob == {("id:ci-deployer", "revoke"), ("cred:ci-key", "revoke"), ("id:deploy-role", "approve")}

@@ -268,14 +268,15 @@ def test_a_failure_mid_write_leaves_the_previous_snapshot_current(estate_ws, inv
     assert not list(estate_ws.snapshots_dir.glob(".tmp-*"))  # the half-written folder is gone
 
 
-def test_a_failure_publishing_current_leaves_the_previous_snapshot_current(estate_ws, inventory_dir,
-                                                                           monkeypatch):
+@pytest.mark.parametrize("step", ["rename", "replace"])
+def test_a_failure_publishing_leaves_the_previous_snapshot_current(estate_ws, inventory_dir, monkeypatch, step):
+    """os.rename moves the finished folder into place, os.replace then points CURRENT at it."""
     before_name = estate_ws.current_name()
 
-    def failing_replace(src, dst):
+    def failing(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "replace", failing_replace)
+    monkeypatch.setattr(os, step, failing)
     with pytest.raises(WorkspaceError, match="cannot write snapshot .*No space left on device; "
                                              "the previous snapshot is still current"):
         ingest([inventory_dir], estate_ws, observed_at=LATER)
@@ -283,6 +284,7 @@ def test_a_failure_publishing_current_leaves_the_previous_snapshot_current(estat
     assert estate_ws.current_name() == before_name
     assert estate_ws.snapshot_names() == [before_name]  # the renamed but unpublished folder is removed
     assert [p.name for p in estate_ws.path.iterdir() if p.name.startswith(".CURRENT")] == []
+    assert not list(estate_ws.snapshots_dir.glob(".tmp-*"))
     assert len(estate_ws.load().nodes) == 23
 
 

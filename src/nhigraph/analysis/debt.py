@@ -144,52 +144,31 @@ class DebtAnalysis:
 
         A path is accountable when the credential and every identity on it have an active owner (a
         credential inherits its identity's owners). A pair is unowned when no accountable path exists.
+        Offenders are grouped per credential: the resources it reaches only unaccountably, and the
+        unaccountable credentials and identities within its reach (``nhigraph reach`` shows the paths).
         """
         m = Metric("ownership.unowned_paths", "ownership", "Access paths with no accountable owner",
                    "credential-to-resource paths")
-        if not self.e.has_owner_register:
-            m.unknown = True
+        m.unknown = not self.e.has_owner_register
         levels = self.reach.target_levels()
-        owned_reach = self._owned_reach()
-        total = 0
+        resource_like = {n for n in self.e.g.nodes if self.e.label(n) in RESOURCE_LABELS}
+        m.denominator = sum(sum(1 for t in levels[c] if t in resource_like) for c in self.reach.credentials)
+        if m.unknown:
+            return m
+        nhis = [n for n in self.reach.r.nodes if self.e.label(n) in ("Credential", "Identity")]
+        unaccountable = {n for n in nhis if not self.e.accountable(n)}
+        keep = set(self.reach.r.nodes) - unaccountable
+        owned = self.reach.propagate(self.reach.access, keep=keep)
+        culprits = self.reach.propagate({n: {n: 1} for n in unaccountable})
         for c in self.reach.credentials:
-            targets = [t for t in levels[c] if self.e.label(t) in RESOURCE_LABELS]
-            total += len(targets)
-            if m.unknown:
-                continue
-            ok = owned_reach.get(c, set())
-            bad = sorted(t for t in targets if t not in ok)
+            ok = owned.get(c, {})
+            bad = sorted(t for t in levels[c] if t in resource_like and t not in ok)
             if bad:
-                br = self.reach.blast_radius(c)
-                for t in bad:
-                    path = br.targets[t].path
-                    culprits = [n for n in path if self.e.label(n) in ("Credential", "Identity")
-                                and not self.e.accountable(n)]
-                    m.offenders.append({"subject": c, "resource": t, "path": path, "unowned": culprits,
-                                        "level": br.targets[t].level})
-        m.numerator, m.denominator = len(m.offenders), total
+                m.offenders.append({"subject": c, "resources": bad, "paths": len(bad),
+                                    "unowned": sorted(culprits.get(c, {}))})
+        m.numerator = sum(o["paths"] for o in m.offenders)
+        m.extra["credentials"] = len(m.offenders)
         return m
-
-    def _owned_reach(self) -> dict[str, set[str]]:
-        """Credential -> resources reachable through accountable credentials and identities only."""
-        keep = {n for n in self.reach.r.nodes
-                if self.e.label(n) not in ("Credential", "Identity") or self.e.accountable(n)}
-        sub = self.reach.r.subgraph(keep)
-        out: dict[str, set[str]] = {}
-        for c in self.reach.credentials:
-            if c not in keep:
-                continue
-            seen = {c}
-            stack = [c]
-            while stack:
-                u = stack.pop()
-                for v in sub.successors(u):
-                    if v not in seen:
-                        seen.add(v)
-                        stack.append(v)
-            ids = [n for n in seen if self.e.label(n) == "Identity"]
-            out[c] = {t for i in ids for t in self.reach.access.get(i, {})}
-        return out
 
     def departed_owners(self) -> Metric:
         m = Metric("ownership.departed_owner", "ownership", "NHIs whose owners have all left", "identities")

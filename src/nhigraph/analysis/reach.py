@@ -195,18 +195,28 @@ class ReachIndex:
         c = nx.condensation(self.r)
         return c, c.graph["mapping"]
 
-    def target_levels(self, first_order_only: bool = False) -> dict[str, dict[str, int]]:
-        """Credential -> {target: level rank} for every credential, merging each component once."""
-        r = self.r
-        if first_order_only:
-            r = nx.DiGraph((u, v) for u, v in self.r.edges if self.estate.g.nodes[v]["label"] != "Credential")
-            r.add_nodes_from(self.r.nodes)
-            cond = nx.condensation(r)
-            mapping = cond.graph["mapping"]
-        else:
+    def propagate(self, contrib: dict[str, dict[str, int]], keep=None,
+                  skip_edge=None) -> dict[str, dict[str, int]]:
+        """Credential -> max-merged contributions of every node it reaches, merging each component once.
+
+        ``contrib`` maps a node to {key: rank}; ``keep`` limits the walk to some nodes; ``skip_edge``
+        drops some steps. Components of the reach graph are collapsed and visited in reverse topological
+        order, so a shared downstream reach is computed once and reused (never copied when unchanged).
+        """
+        if keep is None and skip_edge is None:
             cond, mapping = self._condensed
+        else:
+            sub = nx.DiGraph()
+            sub.add_nodes_from(n for n in self.r.nodes if keep is None or n in keep)
+            sub.add_edges_from((u, v) for u, v in self.r.edges
+                               if (keep is None or (u in keep and v in keep))
+                               and (skip_edge is None or not skip_edge(u, v)))
+            cond = nx.condensation(sub)
+            mapping = cond.graph["mapping"]
         own: dict[int, dict[str, int]] = {}
-        for n, acc in self.access.items():
+        for n, acc in contrib.items():
+            if n not in mapping:
+                continue
             comp = own.setdefault(mapping[n], {})
             for t, rank in acc.items():
                 if comp.get(t, 0) < rank:
@@ -218,16 +228,37 @@ class ReachIndex:
             if base is None and len(succ) == 1:
                 memo[comp] = memo[succ[0]]  # shared, never mutated
                 continue
+            if base is None and not succ:
+                memo[comp] = {}
+                continue
             merged = dict(base) if base else {}
-            for s in succ:
-                for t, rank in memo[s].items():
+            for s_ in succ:
+                for t, rank in memo[s_].items():
                     if merged.get(t, 0) < rank:
                         merged[t] = rank
             memo[comp] = merged
-        return {c: memo[mapping[c]] for c in self.credentials}
+        return {c: memo[mapping[c]] for c in self.credentials if c in mapping}
+
+    def target_levels(self, first_order_only: bool = False) -> dict[str, dict[str, int]]:
+        """Credential -> {target: level rank} for every credential."""
+        if not first_order_only:
+            return self._full_levels
+        g = self.estate.g
+        return self.propagate(self.access, skip_edge=lambda u, v: g.nodes[v]["label"] == "Credential")
+
+    @cached_property
+    def _full_levels(self) -> dict[str, dict[str, int]]:
+        return self.propagate(self.access)
+
+    @cached_property
+    def _summaries(self) -> dict[str, dict[str, Any]]:
+        return self._compute_summaries()
 
     def summaries(self) -> dict[str, dict[str, Any]]:
         """Per-credential blast radius counts for the whole estate (no paths)."""
+        return self._summaries
+
+    def _compute_summaries(self) -> dict[str, dict[str, Any]]:
         g = self.estate.g
         full = self.target_levels()
         first = self.target_levels(first_order_only=True)
