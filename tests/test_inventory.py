@@ -248,9 +248,9 @@ def test_unnamed_csv_is_parsed_by_its_header(tmp_path):
     f.write_text("identity,target,level\nid:a,res:b,read\n")
     assert registry.detect(f).name == "inventory-csv"
     [batch] = parse_csv(f)
-    assert batch.source == "inventory:grants"
+    assert batch.source == "inventory:export_2026"  # a file named other than its table is its own source
     assert batch.edges == [{"type": "HAS_ACCESS", "start": "id:a", "end": "res:b", "level": "read",
-                            "source": "inventory:grants"}]
+                            "source": "inventory:export_2026"}]
 
 
 def test_formats_are_detected(tmp_path):

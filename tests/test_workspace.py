@@ -359,3 +359,62 @@ def test_strict_writes_nothing_when_anything_is_bad(estate_ws, inventory_dir):
     result = ingest([inventory_dir], estate_ws, observed_at=LATER, strict=True)
     assert not result.ok and result.snapshot is None
     assert estate_ws.current_name() == before and estate_ws.snapshot_names() == [before]
+
+
+# ---------------------------------------------------------------------------------------- merge rules (lead)
+def _ingest_rows(tmp_path, ws, name: str, text: str):
+    from nhigraph.workspace.ingest import ingest as run
+
+    d = tmp_path / f"in-{name}-{abs(hash(text))}"
+    d.mkdir()
+    (d / name).write_text(text)
+    res = run([d / name], ws)
+    assert res.ok, res.errors
+    return res
+
+
+def test_a_field_the_only_source_no_longer_gives_is_cleared(tmp_path) -> None:
+    from nhigraph.workspace.store import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    _ingest_rows(tmp_path, ws, "credentials.csv",
+                 "id,kind,leaked,expires_at\nc1,api_token,true,2027-01-01\n")
+    _ingest_rows(tmp_path, ws, "credentials.csv", "id,kind,leaked,expires_at\nc1,api_token,,\n")
+    node = ws.load().nodes["c1"]
+    assert "leaked" not in node and "expires_at" not in node
+
+
+def test_the_same_grant_twice_in_one_run_keeps_the_highest_level(tmp_path) -> None:
+    from nhigraph.workspace.store import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    d = tmp_path / "grants"
+    d.mkdir()
+    (d / "identities.csv").write_text("id,kind\ni1,service_account\n")
+    (d / "resources.csv").write_text("id,kind\nr1,bucket\n")
+    (d / "grants.csv").write_text("identity,target,level,actions\ni1,r1,admin,s3:*\ni1,r1,read,s3:GetObject\n")
+    from nhigraph.workspace.ingest import ingest as run
+
+    assert run([d], ws).ok
+    [edge] = [e for e in ws.load().edges.values() if e["type"] == "HAS_ACCESS"]
+    assert edge["level"] == "admin" and edge["actions"] == ["s3:*", "s3:GetObject"]
+
+
+def test_a_stub_fills_missing_properties_but_never_overrides(tmp_path) -> None:
+    from datetime import datetime, timezone
+
+    from nhigraph.model.records import Batch, Origin
+    from nhigraph.workspace.merge import merge
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    full = Batch("report")
+    full.add_node({"label": "Credential", "id": "aws:key:AKIA1", "kind": "access_key", "name": "deploy key"},
+                  Origin("report.csv", "line 2"))
+    first = merge({}, {}, [full], now)
+    scan = Batch("gitleaks")
+    scan.add_node({"label": "Credential", "id": "aws:key:AKIA1", "kind": "other", "name": "found in .env",
+                   "leaked": True}, Origin("gitleaks.json", "item 1"), stub=True)
+    second = merge(first.nodes, first.edges, [scan], now)
+    node = second.nodes["aws:key:AKIA1"]
+    assert (node["kind"], node["name"], node["leaked"]) == ("access_key", "deploy key", True)
+    assert node["sources"] == ["gitleaks", "report"]

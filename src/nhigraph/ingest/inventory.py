@@ -197,8 +197,15 @@ def _row_to_records(table: NodeTable | EdgeTable, row: dict[str, Any], origin: O
     batch.add_edge(edge, origin)
 
 
-def _source(table: str, scope: str | None) -> str:
-    return f"inventory:{scope}:{table}" if scope else f"inventory:{table}"
+def _source(table: str, scope: str | None, stem: str | None = None) -> str:
+    """``inventory:<table>``; a file named other than its table (``team-b-identities.csv``) is its own
+    source (``inventory:team_b_identities``), so ingesting it never cleans up another file's records."""
+    name = table if stem is None or _norm(stem) in (table, *_table_aliases(table)) else _norm(stem)
+    return f"inventory:{scope}:{name}" if scope else f"inventory:{name}"
+
+
+def _table_aliases(table: str) -> tuple[str, ...]:
+    return TABLES[table].aliases
 
 
 def parse_csv(path: Path, scope: str | None = None) -> list[Batch]:
@@ -210,7 +217,7 @@ def parse_csv(path: Path, scope: str | None = None) -> list[Batch]:
     missing = [c for c in _required_columns(table) if c not in {_norm(h) for h in header}]
     if missing:
         raise InputError(path, "line 1", f"the {table.name} table needs column(s) {', '.join(missing)}")
-    batch = Batch(source=_source(table.name, scope))
+    batch = Batch(source=_source(table.name, scope, path.stem))
     for line, row in rows:
         _row_to_records(table, row, Origin(str(path), f"line {line}"), batch)
     return [batch]

@@ -2,8 +2,10 @@
 
 Semantics (documented in README):
 - a node is identified by its ``id``; an edge by its type, endpoints and the type's key properties;
-- a record reported again is updated: new non-empty values win, ``first_seen`` keeps the earliest time,
-  ``last_seen`` the latest, ``sources`` gathers every source that reports it;
+- a record reported again by the only source that reported it is replaced (so a cleared field clears);
+  reported by another source, it is updated: new non-empty values win; ``first_seen`` keeps the earliest
+  time, ``last_seen`` the latest, ``sources`` gathers every source that reports it;
+- the same access edge reported twice in one run keeps the highest level and all actions;
 - a *stub* (a node an ingester only knows partly, e.g. a key id a scanner found) fills in a missing node
   or the properties an existing node lacks, but never overrides a value another export gave;
 - when a source is re-ingested completely, records that source no longer reports lose that source, and a
@@ -38,16 +40,40 @@ def _bump(counter: dict[str, int], key: str) -> None:
     counter[key] = counter.get(key, 0) + 1
 
 
-def _merge_record(old: dict[str, Any], new: dict[str, Any], stub: bool) -> dict[str, Any]:
-    merged = dict(old)
-    if not stub:
+_BOOKKEEPING = ("sources", "first_seen", "last_seen", "source")
+_LEVELS = {"read": 1, "write": 2, "admin": 3}
+
+
+def _merge_record(old: dict[str, Any], new: dict[str, Any], stub: bool, combine: bool = False) -> dict[str, Any]:
+    """Merge a record reported again into the one already known.
+
+    - the only source that reported it reports it again: the new record replaces the old one, so a field a
+      re-export no longer gives (a cleared expiry, a lifted leak flag) is cleared too;
+    - another source reports it: new non-empty values win, the rest is kept;
+    - a stub only fills properties the record lacks;
+    - ``combine`` (the same access edge twice in one run): the highest level and all actions are kept.
+    """
+    old_sources = set(old.get("sources") or [old["source"]])
+    if not stub and not combine and old_sources <= set(new["sources"]):
+        merged = {k: v for k, v in new.items() if k not in _BOOKKEEPING}
+        merged["source"] = old["source"]
+        if merged.get("name") == new.get("id") and old.get("name"):
+            merged["name"] = old["name"]
+    else:
+        merged = dict(old)
         for k, v in new.items():
-            if k in ("sources", "first_seen", "last_seen", "source"):
+            if k in _BOOKKEEPING:
+                continue
+            if stub and merged.get(k) is not None:
                 continue
             if k == "name" and v == new.get("id") and old.get("name"):
                 continue  # a name defaulted to the id (none reported) never hides a reported one
+            if combine and k == "level":
+                v = max(v, old.get(k, v), key=lambda lvl: _LEVELS.get(lvl, 0))
+            elif combine and isinstance(v, list) and isinstance(old.get(k), list):
+                v = sorted(set(v) | set(old[k]))
             merged[k] = v
-    merged["sources"] = sorted(set(old.get("sources") or [old["source"]]) | set(new["sources"]))
+    merged["sources"] = sorted(old_sources | set(new["sources"]))
     for k, pick in (("first_seen", min), ("last_seen", max)):
         vals = [v for v in (old.get(k), new.get(k)) if v is not None]
         if vals:
@@ -122,7 +148,7 @@ def merge(nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]], 
                 res.edges[key] = edge
                 _bump(res.added_edges, edge["type"])
             else:
-                res.edges[key] = _merge_record(old, edge, stub=False)
+                res.edges[key] = _merge_record(old, edge, stub=False, combine=key in seen_edges)
             seen_edges.add(key)
 
     # a source that became partial through a bad edge is not cleaned up either

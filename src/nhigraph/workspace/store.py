@@ -174,6 +174,8 @@ class Workspace:
         self.snapshots_dir.mkdir(parents=True, exist_ok=True)
         for stale in self.snapshots_dir.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
+        for stale in self.path.glob(".CURRENT.*"):  # a pointer a killed writer never published
+            stale.unlink(missing_ok=True)
         base = name = now.strftime("%Y%m%dT%H%M%SZ")
         n = 1
         while (self.snapshots_dir / name).exists():
