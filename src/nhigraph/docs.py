@@ -82,8 +82,8 @@ SECTIONS = {"model": model_table, "inventory": inventory_table, "formats": forma
 def render_readme(text: str) -> str:
     """README text with every generated section replaced by its current content."""
     for name, fn in SECTIONS.items():
-        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(\n<!-- /generated:{name} -->)", re.S)
-        text = pattern.sub(lambda m: m.group(1) + fn() + m.group(2), text)
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n)(?:.*?\n)?(<!-- /generated:{name} -->)", re.S)
+        text = pattern.sub(lambda m: m.group(1) + fn() + "\n" + m.group(2), text)
     return text
 
 

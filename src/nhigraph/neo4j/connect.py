@@ -1,0 +1,87 @@
+"""Connecting to Neo4j: one driver from a URI, a user and ``$NEO4J_PASSWORD``, or one clear error line.
+
+The password is read only from the environment (never a command-line flag) and never printed. Every
+URI scheme the driver knows works unchanged: ``bolt://`` and ``neo4j://`` for a local or dev server,
+``neo4j+s://`` for Aura and TLS clusters.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import NhigraphError
+
+PASSWORD_ENV = "NEO4J_PASSWORD"
+DEFAULT_URI = "bolt://127.0.0.1:7687"
+
+
+class Neo4jConnectionError(NhigraphError):
+    """Neo4j is unreachable, refused the credentials or failed a request."""
+
+    exit_code = 5
+
+
+def password_from_env() -> str | None:
+    return os.environ.get(PASSWORD_ENV) or None
+
+
+def _redact_uri(uri: str) -> str:
+    """The URI without any user:password@ part, for messages."""
+    scheme, sep, rest = uri.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        rest = rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+def describe(exc: BaseException, uri: str | None = None) -> str:
+    """One line for a driver exception, without the password or a traceback."""
+    import neo4j.exceptions as ne
+
+    where = f" at {_redact_uri(uri)}" if uri else ""
+    if isinstance(exc, ne.AuthError):
+        return (f"Neo4j{where} refused the credentials (check the user and ${PASSWORD_ENV})")
+    if isinstance(exc, (ne.ServiceUnavailable, ne.SessionExpired, OSError)):
+        return f"cannot reach Neo4j{where}: is the server running? ({_first_line(exc)})"
+    if isinstance(exc, ne.ConfigurationError):
+        return f"bad Neo4j connection settings{where}: {_first_line(exc)}"
+    if isinstance(exc, ne.Neo4jError):
+        code = getattr(exc, "code", None) or type(exc).__name__
+        return f"Neo4j{where} failed: {code}: {_first_line(exc.message or exc)}"
+    return f"Neo4j{where} failed: {type(exc).__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: Any) -> str:
+    text = str(getattr(exc, "message", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def connect(uri: str = DEFAULT_URI, user: str = "neo4j", database: str | None = None, *,
+            verify: bool = True, **config: Any):
+    """A verified :class:`neo4j.Driver`. Raises :class:`Neo4jConnectionError` (one line) when the server is
+    unreachable, the credentials are refused or the database does not exist.
+
+    ``config`` is passed to the driver (e.g. ``max_transaction_retry_time``)."""
+    import neo4j
+    import neo4j.exceptions as ne
+
+    password = password_from_env()
+    auth = (user, password) if password else None
+    config.setdefault("connection_timeout", 15.0)
+    config.setdefault("notifications_min_severity", "OFF")
+    config.setdefault("user_agent", "nhigraph")
+    try:
+        driver = neo4j.GraphDatabase.driver(uri, auth=auth, **config)
+    except (ne.ConfigurationError, ValueError) as exc:
+        raise Neo4jConnectionError(f"bad Neo4j URI {_redact_uri(uri)!r}: {_first_line(exc)}") from None
+    if verify:
+        try:
+            driver.verify_connectivity()
+            if database:
+                driver.execute_query("RETURN 1", database_=database)
+        except Exception as exc:  # noqa: BLE001 - every driver failure becomes one line
+            driver.close()
+            if isinstance(exc, ne.ClientError) and "DatabaseNotFound" in str(exc.code or ""):
+                raise Neo4jConnectionError(f"Neo4j at {_redact_uri(uri)} has no database {database!r}") from None
+            raise Neo4jConnectionError(describe(exc, uri)) from None
+    return driver

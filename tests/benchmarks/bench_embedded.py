@@ -1,0 +1,136 @@
+"""Embedded-backend benchmark: synth -> ingest -> load -> reach -> all blast radii -> debt.
+
+Not part of the test suite. Run::
+
+    .venv/bin/python tests/benchmarks/bench_embedded.py --identities 100000
+    .venv/bin/python tests/benchmarks/bench_embedded.py --identities 10000 --json results.json
+
+It compares, in the same run, the component-merging all-credential blast radius against the naive way
+(one breadth-first search per credential, timed on a random sample and extrapolated, since running it on
+every credential of a large estate takes too long) and prints the ratio. Figures depend on the machine:
+the header says which one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {mem:.0f} GB RAM, {cpu}, Python {platform.python_version()}"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def du(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--identities", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--samples", type=int, default=1000, help="credentials timed for reach latency")
+    ap.add_argument("--naive-sample", type=int, default=2000, help="credentials searched the naive way")
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = ap.parse_args()
+
+    from nhigraph.analysis.debt import DebtAnalysis
+    from nhigraph.analysis.estate import Estate
+    from nhigraph.analysis.reach import ReachIndex
+    from nhigraph.synth.inventory import write_estate
+    from nhigraph.workspace.ingest import ingest
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="nhigraph-bench-"))
+    shutil.rmtree(work / "exports", ignore_errors=True)
+    shutil.rmtree(work / "ws", ignore_errors=True)
+    results: dict = {"machine": machine(), "identities": args.identities}
+    print(f"machine: {results['machine']}")
+
+    t = time.perf_counter()
+    counts = write_estate(work / "exports", args.identities, seed=args.seed)
+    results["synth_s"] = time.perf_counter() - t
+    rows = sum(counts.values())
+    results["export_rows"] = rows
+
+    t = time.perf_counter()
+    res = ingest([work / "exports"], work / "ws")
+    results["ingest_s"] = time.perf_counter() - t
+    assert res.ok, res.errors[:3]
+    results["nodes"], results["edges"] = res.totals["nodes"], res.totals["edges"]
+    results["ingest_rows_per_s"] = (results["nodes"] + results["edges"]) / results["ingest_s"]
+    results["workspace_mb"] = du(work / "ws" / "snapshots" / res.snapshot) / 2**20
+
+    t = time.perf_counter()
+    estate = Estate.load(work / "ws")
+    results["load_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    index = ReachIndex(estate)
+    results["reach_index_s"] = time.perf_counter() - t
+
+    rng = random.Random(args.seed)
+    creds = index.credentials
+    results["credentials"] = len(creds)
+    lat = []
+    for c in rng.sample(creds, min(args.samples, len(creds))):
+        t0 = time.perf_counter()
+        index.blast_radius(c)
+        lat.append((time.perf_counter() - t0) * 1000)
+    lat.sort()
+    results["reach_ms_median"] = statistics.median(lat)
+    results["reach_ms_p95"] = lat[int(len(lat) * 0.95) - 1]
+
+    t = time.perf_counter()
+    summaries = index.summaries()
+    results["all_blast_radii_s"] = time.perf_counter() - t
+
+    sample = rng.sample(creds, min(args.naive_sample, len(creds)))
+    t = time.perf_counter()
+    for c in sample:
+        br = index.blast_radius(c)
+        assert br.counts()["total"] == summaries[c]["counts"]["total"], c
+    naive_sample_s = time.perf_counter() - t
+    results["naive_all_blast_radii_s_extrapolated"] = naive_sample_s * len(creds) / len(sample)
+    results["speedup_vs_naive"] = results["naive_all_blast_radii_s_extrapolated"] / results["all_blast_radii_s"]
+
+    t = time.perf_counter()
+    metrics = DebtAnalysis(estate, reach=index).metrics()
+    results["debt_s"] = time.perf_counter() - t
+    results["metrics"] = len(metrics)
+    results["peak_rss_mb"] = peak_rss_mb()
+
+    width = max(map(len, results))
+    for k, v in results.items():
+        print(f"{k:<{width}}  {v:,.2f}" if isinstance(v, float) else f"{k:<{width}}  {v}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
