@@ -33,7 +33,7 @@ def model_table() -> str:
 
 
 def inventory_table() -> str:
-    from ..ingest.inventory import EDGE_TABLES, NODE_TABLES
+    from .ingest.inventory import EDGE_TABLES, NODE_TABLES
 
     lines = ["| table (file name) | one row is | columns | link columns (ids, `;`-separated) |", "|---|---|---|---|"]
     for t in NODE_TABLES:
