@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from ..model.vocabulary import RACI_ROLES
 from .estate import Estate
-from .reach import RESOURCE_LABELS, ReachIndex
+from .reach import ReachIndex
 
 TOKEN_ACTION_HINTS = ("createaccesskey", "createtoken", "generateaccesstoken", "signjwt", "getfederationtoken",
                       "assumerole", "rotatesecret", "putsecretvalue", "updatesecret", "createsecret",
@@ -150,22 +150,22 @@ class DebtAnalysis:
         m = Metric("ownership.unowned_paths", "ownership", "Access paths with no accountable owner",
                    "credential-to-resource paths")
         m.unknown = not self.e.has_owner_register
-        levels = self.reach.target_levels()
-        resource_like = {n for n in self.e.g.nodes if self.e.label(n) in RESOURCE_LABELS}
-        m.denominator = sum(sum(1 for t in levels[c] if t in resource_like) for c in self.reach.credentials)
+        reached = self.reach.level_sets[1]
+        m.denominator = sum(len(reached[c]) for c in self.reach.credentials)
         if m.unknown:
             return m
-        nhis = [n for n in self.reach.r.nodes if self.e.label(n) in ("Credential", "Identity")]
-        unaccountable = {n for n in nhis if not self.e.accountable(n)}
-        keep = set(self.reach.r.nodes) - unaccountable
-        owned = self.reach.propagate(self.reach.access, keep=keep)
-        culprits = self.reach.propagate({n: {n: 1} for n in unaccountable})
+        prop = self.reach.propagator
+        unaccountable = {n for n in prop.nodes
+                         if self.e.label(n) in ("Credential", "Identity") and not self.e.accountable(n)}
+        cond = prop.condensed("accountable", keep=lambda n: n not in unaccountable)
+        contrib = {i: v for i, v in self.reach._level_contrib(1).items() if i not in unaccountable}
+        owned = prop.reach(self.reach.credentials, contrib, cond)
+        culprits = prop.reach(self.reach.credentials, {n: (n,) for n in unaccountable})
         for c in self.reach.credentials:
-            ok = owned.get(c, {})
-            bad = sorted(t for t in levels[c] if t in resource_like and t not in ok)
+            bad = reached[c] if c in unaccountable else reached[c] - owned[c]
             if bad:
-                m.offenders.append({"subject": c, "resources": bad, "paths": len(bad),
-                                    "unowned": sorted(culprits.get(c, {}))})
+                m.offenders.append({"subject": c, "resources": sorted(bad), "paths": len(bad),
+                                    "unowned": sorted(culprits[c])})
         m.numerator = sum(o["paths"] for o in m.offenders)
         m.extra["credentials"] = len(m.offenders)
         return m

@@ -27,6 +27,7 @@ from typing import Any
 import networkx as nx
 
 from .estate import LEVEL_RANK, RANK_LEVEL, Estate
+from .propagate import Propagator
 
 TARGET_LABELS = ("Resource", "SecretStore", "System")
 RESOURCE_LABELS = ("Resource", "SecretStore")
@@ -190,113 +191,79 @@ class ReachIndex:
         return br
 
     # -- every credential ------------------------------------------------------------------------
+    # -- every credential ------------------------------------------------------------------------
     @cached_property
-    def _condensed(self) -> tuple[nx.DiGraph, dict[str, int]]:
-        c = nx.condensation(self.r)
-        return c, c.graph["mapping"]
+    def propagator(self) -> Propagator:
+        return Propagator(list(self.r.nodes), list(self.r.edges))
 
-    def propagate(self, contrib: dict[str, dict[str, int]], keep=None,
-                  skip_edge=None) -> dict[str, dict[str, int]]:
-        """Credential -> max-merged contributions of every node it reaches, merging each component once.
-
-        ``contrib`` maps a node to {key: rank}; ``keep`` limits the walk to some nodes; ``skip_edge``
-        drops some steps. Components of the reach graph are collapsed and visited in reverse topological
-        order, so a shared downstream reach is computed once and reused (never copied when unchanged).
-        """
-        if keep is None and skip_edge is None:
-            cond, mapping = self._condensed
-        else:
-            sub = nx.DiGraph()
-            sub.add_nodes_from(n for n in self.r.nodes if keep is None or n in keep)
-            sub.add_edges_from((u, v) for u, v in self.r.edges
-                               if (keep is None or (u in keep and v in keep))
-                               and (skip_edge is None or not skip_edge(u, v)))
-            cond = nx.condensation(sub)
-            mapping = cond.graph["mapping"]
-        own: dict[int, dict[str, int]] = {}
-        for n, acc in contrib.items():
-            if n not in mapping:
-                continue
-            comp = own.setdefault(mapping[n], {})
-            for t, rank in acc.items():
-                if comp.get(t, 0) < rank:
-                    comp[t] = rank
-        memo: dict[int, dict[str, int]] = {}
-        for comp in reversed(list(nx.topological_sort(cond))):
-            succ = list(cond.successors(comp))
-            base = own.get(comp)
-            if base is None and len(succ) == 1:
-                memo[comp] = memo[succ[0]]  # shared, never mutated
-                continue
-            if base is None and not succ:
-                memo[comp] = {}
-                continue
-            merged = dict(base) if base else {}
-            for s_ in succ:
-                for t, rank in memo[s_].items():
-                    if merged.get(t, 0) < rank:
-                        merged[t] = rank
-            memo[comp] = merged
-        return {c: memo[mapping[c]] for c in self.credentials if c in mapping}
-
-    def target_levels(self, first_order_only: bool = False) -> dict[str, dict[str, int]]:
-        """Credential -> {target: level rank} for every credential."""
-        if not first_order_only:
-            return self._full_levels
+    def _level_contrib(self, level: int) -> dict[str, set[str]]:
         g = self.estate.g
-        return self.propagate(self.access, skip_edge=lambda u, v: g.nodes[v]["label"] == "Credential")
+        return {i: {t for t, rank in acc.items() if rank >= level and g.nodes[t]["label"] != "System"}
+                for i, acc in self.access.items()}
 
     @cached_property
-    def _full_levels(self) -> dict[str, dict[str, int]]:
-        return self.propagate(self.access)
+    def level_sets(self) -> dict[int, dict[str, frozenset]]:
+        """Level rank -> credential -> resources and secret stores reached with at least that level."""
+        return {lvl: self.propagator.reach(self.credentials, self._level_contrib(lvl)) for lvl in (1, 2, 3)}
 
     @cached_property
-    def _summaries(self) -> dict[str, dict[str, Any]]:
-        return self._compute_summaries()
-
-    def summaries(self) -> dict[str, dict[str, Any]]:
-        """Per-credential blast radius counts for the whole estate (no paths)."""
-        return self._summaries
-
-    def _compute_summaries(self) -> dict[str, dict[str, Any]]:
+    def first_order_sets(self) -> dict[str, frozenset]:
+        """Credential -> resources reached without going through another credential."""
         g = self.estate.g
-        full = self.target_levels()
-        first = self.target_levels(first_order_only=True)
-        env_cache: dict[str, str | None] = {}
+        cond = self.propagator.condensed("first-order",
+                                         skip_edge=lambda u, v: g.nodes[v]["label"] == "Credential")
+        return self.propagator.reach(self.credentials, self._level_contrib(1), cond)
+
+    @cached_property
+    def system_sets(self) -> dict[str, frozenset]:
+        """Credential -> systems reached: granted directly, or holding a reached resource."""
+        g = self.estate.g
         part_of: dict[str, list[str]] = {}
         for u, v, d in g.edges(data=True):
             if d["type"] == "PART_OF" and g.nodes[u]["label"] in RESOURCE_LABELS:
                 part_of.setdefault(u, []).append(v)
-
-        def env(t: str) -> str | None:
-            if t not in env_cache:
-                env_cache[t] = self.estate.environment(t)
-            return env_cache[t]
-
-        out: dict[str, dict[str, Any]] = {}
-        for c in self.credentials:
-            levels, firsts = full[c], first[c]
-            counts = {"read": 0, "write": 0, "admin": 0, "total": 0, "prod": 0, "prod_write": 0,
-                      "second_order": 0, "systems": 0}
-            systems: set[str] = set()
-            for t, rank in levels.items():
-                lab = g.nodes[t]["label"]
-                if lab == "System":
+        contrib = {}
+        for i, acc in self.access.items():
+            systems = set()
+            for t in acc:
+                if g.nodes[t]["label"] == "System":
                     systems.add(t)
-                    continue
-                systems.update(part_of.get(t, ()))
-                counts[RANK_LEVEL[rank]] += 1
-                counts["total"] += 1
-                if env(t) == "prod":
-                    counts["prod"] += 1
-                    if rank > 1:
-                        counts["prod_write"] += 1
-                if t not in firsts:
-                    counts["second_order"] += 1
-            counts["systems"] = len(systems)
-            out[c] = {"counts": counts,
-                      "share": round(counts["total"] / self.estate_resources, 6) if self.estate_resources else 0.0}
+                else:
+                    systems.update(part_of.get(t, ()))
+            contrib[i] = systems
+        return self.propagator.reach(self.credentials, contrib)
+
+    def target_levels(self) -> dict[str, dict[str, int]]:
+        """Credential -> {resource: level rank} (resources and secret stores; systems are in system_sets)."""
+        r, w, a = (self.level_sets[k] for k in (1, 2, 3))
+        return {c: {t: 3 if t in a[c] else 2 if t in w[c] else 1 for t in r[c]} for c in self.credentials}
+
+    @cached_property
+    def _summaries(self) -> dict[str, dict[str, Any]]:
+        g = self.estate.g
+        prod = frozenset(n for n, d in g.nodes(data=True)
+                         if d["label"] in RESOURCE_LABELS and self.estate.environment(n) == "prod")
+        r, w, a = (self.level_sets[k] for k in (1, 2, 3))
+        first, systems = self.first_order_sets, self.system_sets
+        total_res = self.estate_resources
+        out: dict[str, dict[str, Any]] = {}
+        cache: dict[tuple[int, int, int, int, int], dict[str, Any]] = {}
+        for c in self.credentials:
+            key = (id(r[c]), id(w[c]), id(a[c]), id(first[c]), id(systems[c]))
+            hit = cache.get(key)
+            if hit is None:
+                rs, ws, as_ = r[c], w[c], a[c]
+                counts = {"read": len(rs) - len(ws), "write": len(ws) - len(as_), "admin": len(as_),
+                          "total": len(rs), "prod": len(rs & prod), "prod_write": len(ws & prod),
+                          "second_order": len(rs - first[c]), "systems": len(systems[c])}
+                hit = cache[key] = {"counts": counts,
+                                    "share": round(len(rs) / total_res, 6) if total_res else 0.0}
+            out[c] = hit
         return out
+
+    def summaries(self) -> dict[str, dict[str, Any]]:
+        """Per-credential blast radius counts for the whole estate (no paths). Shared dicts: do not mutate."""
+        return self._summaries
 
 
 def blast_radius(estate: Estate, cred: str) -> BlastRadius:

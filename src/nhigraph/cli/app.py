@@ -20,6 +20,9 @@ COMMANDS = {
     "reach": "nhigraph.cli.reach_cmd:reach",
     "debt": "nhigraph.cli.debt_cmd:debt",
     "findings": "nhigraph.cli.debt_cmd:findings",
+    "report": "nhigraph.cli.report_cmd:report",
+    "diff": "nhigraph.cli.report_cmd:diff",
+    "viz": "nhigraph.cli.viz_cmd:viz",
 }
 
 

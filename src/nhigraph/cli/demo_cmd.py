@@ -19,7 +19,8 @@ def demo(out: Path, as_json: bool) -> None:
     """Run the whole product on a demo estate, on the embedded backend (no server needed).
 
     Writes a small company's exports (inventory CSV) under OUT/exports, ingests them into a fresh
-    workspace OUT/workspace, and prints counts, the debt metrics per category and the top findings.
+    workspace OUT/workspace, and prints counts, the debt metrics per category and the top findings. Also
+    writes the debt report to OUT/report/ and the leaked key's blast-radius view to OUT/reach-leaked-key.html.
     Explore further with e.g. `nhigraph -h` and `nhigraph reach AKIAACMECIDEPLOY0001 -w OUT/workspace`.
     """
     from ..analysis import analyze
@@ -38,6 +39,9 @@ def demo(out: Path, as_json: bool) -> None:
     result = ingest([out / "exports"], out / "workspace")
     estate = Estate.load(out / "workspace")
     a = analyze(estate)
+    from ..report.demo import write_demo_artifacts
+
+    artifacts = write_demo_artifacts(out, estate, a, out / "workspace")
     by_cat: dict[str, list] = {}
     for f in a.findings:
         by_cat.setdefault(f.category, []).append(f)
@@ -47,6 +51,7 @@ def demo(out: Path, as_json: bool) -> None:
         "metrics": {m.id: {"numerator": m.numerator, "denominator": m.denominator} for m in a.metrics},
         "findings": {cat: len(fs) for cat, fs in by_cat.items()},
         "top_findings": [f.to_json() for cat in by_cat for f in by_cat[cat][:1]],
+        "report": artifacts["report"], "view": artifacts["view"],
     }
 
     def render() -> None:
@@ -63,6 +68,8 @@ def demo(out: Path, as_json: bool) -> None:
                       ["category", "severity", "rule", "subject", "finding", "OWASP"],
                       [(cat, fs[0].severity.upper(), fs[0].rule, fs[0].subject, fs[0].title, " ".join(fs[0].owasp))
                        for cat, fs in by_cat.items()]))
+        c.print(f"Report: {artifacts['report']}  (also report.md, findings.csv, metrics.json)", markup=False)
+        c.print(f"View:   {artifacts['view']}  (the leaked key's blast radius; opens offline)", markup=False)
         c.print(f"Next: nhigraph reach AKIAACMECIDEPLOY0001 -w {out / 'workspace'}   (the leaked CI key)")
         c.print(f"      nhigraph findings -w {out / 'workspace'} --severity high")
 

@@ -6,11 +6,19 @@ from pathlib import Path
 
 from ..errors import InputError
 from . import inventory, opengraph
+from .aws import access_key_last_used as aws_access_key_last_used
+from .aws import access_keys as aws_access_keys
+from .aws import authz as aws_authz
+from .aws import credential_report as aws_credential_report
 from .base import HEAD_BYTES, Format
 
 FORMATS: tuple[Format, ...] = (
     inventory.JSON_FORMAT,
     opengraph.FORMAT,
+    aws_authz.FORMAT,
+    aws_credential_report.FORMAT,
+    aws_access_keys.FORMAT,
+    aws_access_key_last_used.FORMAT,
     inventory.CSV_FORMAT,
 )
 

@@ -29,7 +29,9 @@ IDENTITY = NodeKind(
            "managed_identity", "k8s_service_account", "github_app", "oauth_app", "bot", "ai_agent",
            "federated_principal", "workload", "human_user", "other"),
     props=(_env, _bu, _status, _created, _last_used, _desc, _provider_id, _external,
-           Prop("human_used", "bool", "a person is known to use this identity interactively (NHI10)")),
+           Prop("human_used", "bool", "a person is known to use this identity interactively (NHI10)"),
+           Prop("rules", "list", "of a policy-like identity (a Vault ACL policy): its path rules, one "
+                "`<path pattern> <capability,...>` each; matching secret stores get HAS_ACCESS edges")),
     indexed=("provider_id", "kind"),
 )
 
@@ -127,7 +129,8 @@ SECRET_STORE = NodeKind(
     "A place a credential is kept: vault path, CI variable, .env file, repository file, k8s secret, ...",
     kinds=("vault_path", "ci_variable", "env_file", "repo_file", "k8s_secret", "secrets_manager",
            "key_vault", "password_manager", "config_file", "other"),
-    props=(_env, _bu, _desc, Prop("location", "str", "path, repository or URL of the store")),
+    props=(_env, _bu, _desc, Prop("location", "str", "path, repository or URL of the store"),
+           Prop("keys", "list", "names of the entries it holds (never their values)")),
 )
 
 POLICY_EXCEPTION = NodeKind(
@@ -166,7 +169,8 @@ EDGES = (
     EdgeKind("STORES", "keeps a copy of the credential", start=("SecretStore", "Resource"),
              end=("Credential",)),
     EdgeKind("USES", "reads and uses the credential", start=("Workflow", "Connector"),
-             end=("Credential",)),
+             end=("Credential",),
+             props=(Prop("jobs", "list", "the CI jobs (or steps) that read it"),)),
     EdgeKind("CONNECTS_FROM", "the connector reads from the system", start=("Connector",), end=("System",)),
     EdgeKind("CONNECTS_TO", "the connector writes to the system", start=("Connector",), end=("System",)),
     EdgeKind("HOLDS", "the third party holds the credential or controls the identity", start=("Vendor",),

@@ -24,11 +24,10 @@ from __future__ import annotations
 import os
 import socket
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import NhigraphError
 from ..model.vocabulary import MODEL
@@ -359,12 +358,5 @@ def clear(driver, database: str | None = None, chunk: int = 10_000) -> None:
             return
 
 
-def iter_rows(snap: Snapshot) -> Iterable[tuple[str, dict[str, Any]]]:  # pragma: no cover - convenience
-    node_plan, edge_plan = plan(snap)
-    for desc, _, rows in node_plan + edge_plan:
-        for row in rows:
-            yield desc, row
-
-
 __all__ = ["CLEANUP_CHUNK", "EDGE_BATCH", "NODE_BATCH", "PushError", "PushResult", "clear", "ensure_schema",
-           "plan", "push", "read_graph", "snapshot_info", "uuid"]
+           "plan", "push", "read_graph", "snapshot_info"]

@@ -114,8 +114,9 @@ class Facts:
             if age is None:
                 out["unknown"] += 1
                 continue
+            days = int(age)  # whole days: a key made 30 days ago to the second is 30 days old
             for limit, label in AGE_BUCKETS:
-                if limit is None or age <= limit:
+                if limit is None or days <= limit:
                     out[label] += 1
                     break
         return out
@@ -130,11 +131,11 @@ class Facts:
 def facts_of(backend, analysis: Analysis, info: SnapshotInfo) -> Facts:
     """Facts from the embedded estate, or, on a server backend, from each credential's context."""
     if backend.name == "embedded":
-        return _facts_from_estate(backend.estate)
+        return facts_from_estate(backend.estate)
     return _facts_from_contexts(backend, sorted(analysis.blast_radii), info.observed_at)
 
 
-def _facts_from_estate(estate) -> Facts:
+def facts_from_estate(estate) -> Facts:
     f = Facts(ownership_known=estate.has_owner_register)
     for n, d in estate.g.nodes(data=True):
         label = d["label"]
@@ -357,7 +358,8 @@ class Report:
         worst = self.scores(1)
         if worst:
             w = worst[0]
-            lines.append(f"Worst integration-debt score: {w['scope']} {w['display']} at {w['score']}.")
+            scope = "business unit" if w["scope"] == "bu" else w["scope"]
+            lines.append(f"Worst integration-debt score: {scope} {w['display']} at {w['score']:g}.")
         return lines
 
     # -- metrics.json ---------------------------------------------------------------------------

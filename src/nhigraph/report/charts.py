@@ -29,6 +29,7 @@ class Chart:
     title: str
     svg: Markup
     caption: str = ""
+    wide: bool = False
 
 
 def label(text: object, limit: int = 42) -> str:
@@ -181,7 +182,7 @@ def owners_per_nhi(hist: dict[str, int] | None) -> Chart:
 
 def top_blast_radius(rows: list[dict]) -> Chart:
     with _rc():
-        fig = _figure(6.4, 0.34 * max(len(rows), 3) + 1.0)
+        fig = _figure(10, 0.3 * max(len(rows), 3) + 0.9)
         ax = fig.add_subplot()
         if not rows:
             _empty(ax, "No credential reaches any resource")
@@ -203,7 +204,7 @@ def top_blast_radius(rows: list[dict]) -> Chart:
             ax.legend(ncols=3, loc="lower right", frameon=False, fontsize=8)
         return Chart("top-blast-radius", "Top 10 credentials by blast radius",
                      to_svg(fig, "c-br", "Top 10 credentials by blast radius"),
-                     "Resources reached by level, including second order through stored credentials.")
+                     "Resources reached by level, including second order through stored credentials.", wide=True)
 
 
 def severity_trend(previous: dict[str, int], current: dict[str, int], prev_label: str, cur_label: str) -> Chart:

@@ -1,0 +1,120 @@
+"""Helpers the cloud ingesters (GCP, Azure, Kubernetes) share for reading provider JSON exports.
+
+Provider exports come as a bare JSON list (``gcloud ... --format=json``, ``az ... list``), as a response
+object wrapping the list (``{"value": [...]}``, ``{"accounts": [...]}``, ``{"items": [...]}``) or as
+newline-delimited JSON (Cloud Asset Inventory exports). :func:`items` turns each into ``(origin, item)``
+pairs whose origin names the record the way the file spells it (``[3]``, ``value[3]``, ``line 4``).
+Unknown fields are ignored (providers add fields all the time); a missing required field is an
+:class:`~nhigraph.errors.InputError` naming the file and the record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import InputError
+from ..model.records import Batch, Origin
+from .base import load_json, read_text
+
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def items(path: Path, doc: Any, wrappers: tuple[str, ...]) -> Iterator[tuple[Origin, Any]]:
+    """The records of a list export, or of a response object wrapping the list under one of ``wrappers``."""
+    if isinstance(doc, list):
+        for i, item in enumerate(doc):
+            yield Origin(str(path), f"[{i}]"), item
+        return
+    if isinstance(doc, dict):
+        for key in wrappers:
+            if key in doc:
+                value = doc[key]
+                if value is None:
+                    return
+                if not isinstance(value, list):
+                    raise InputError(path, key, "expected a list of records")
+                for i, item in enumerate(value):
+                    yield Origin(str(path), f"{key}[{i}]"), item
+                return
+    expected = " or ".join(["a JSON list"] + [f"an object with {k!r}" for k in wrappers])
+    raise InputError(path, None, f"expected {expected}")
+
+
+def json_lines(path: Path) -> Iterator[tuple[Origin, Any]]:
+    """Records of newline-delimited JSON (or of one JSON list). A bad line is a record error, not a file error."""
+    text = read_text(path)
+    if text.lstrip()[:1] == "[":
+        yield from items(path, load_json(path), ())
+        return
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        origin = Origin(str(path), f"line {n}")
+        try:
+            yield origin, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield origin, InputError(path, f"line {n}", f"invalid JSON: {exc.msg}")
+        except RecursionError:
+            yield origin, InputError(path, f"line {n}", "invalid JSON: nested too deeply")
+
+
+def obj(item: Any, origin: Origin, what: str) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise origin.error(f"expected {what} (a JSON object), got {type(item).__name__}")
+    return item
+
+
+def req(item: dict[str, Any], key: str, origin: Origin) -> str:
+    """A required text field: present, a non-empty string."""
+    value = item.get(key)
+    if not isinstance(value, str) or not value.strip():
+        what = "missing" if value is None else "not text"
+        raise origin.error(f"required field {key!r} is {what}")
+    return value.strip()
+
+
+def opt(item: dict[str, Any], key: str) -> str | None:
+    """An optional text field: None when absent, blank or not text."""
+    value = item.get(key)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def opt_list(item: dict[str, Any], key: str) -> list[Any]:
+    value = item.get(key)
+    return value if isinstance(value, list) else []
+
+
+def source_name(provider: str, scope: str | None, *parts: str) -> str:
+    """``gcp:my-project:service-accounts``; with ``--scope``, ``gcp:<scope>:my-project:service-accounts``."""
+    return ":".join([provider] + ([scope] if scope else []) + [p for p in parts if p])
+
+
+class Batches:
+    """One batch per source, created on first use, in first-use order."""
+
+    def __init__(self) -> None:
+        self._by_source: dict[str, Batch] = {}
+
+    def get(self, source: str) -> Batch:
+        if source not in self._by_source:
+            self._by_source[source] = Batch(source=source)
+        return self._by_source[source]
+
+    def all(self) -> list[Batch]:
+        return list(self._by_source.values())
+
+
+def subject_from_name(path: Path, suffixes: tuple[str, ...] = ()) -> str:
+    """A file's name without ``.json``/``.ndjson`` and without one of ``suffixes`` (``.iam-policy``)."""
+    name = path.name
+    for ext in (".json", ".ndjson", ".jsonl", ".txt"):
+        if name.lower().endswith(ext):
+            name = name[: -len(ext)]
+            break
+    for suffix in suffixes:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
