@@ -303,9 +303,7 @@ class DebtAnalysis:
     def admin_grants(self) -> Metric:
         m = Metric("security.admin_grants", "security", "Wildcard or admin grants to NHIs", "access grants")
         total = 0
-        for u, v, d in sorted(self.e.g.edges(data=True), key=lambda x: (x[0], x[1])):
-            if d["type"] != "HAS_ACCESS":
-                continue
+        for u, v, d in sorted(self.e.edges_of("HAS_ACCESS"), key=lambda x: (x[0], x[1])):
             total += 1
             wildcard = any(a.strip() == "*" or a.endswith(":*") for a in d.get("actions") or [])
             if d["level"] == "admin" or wildcard or self.e.node(v)["kind"] == "account_wildcard":
@@ -390,8 +388,8 @@ class DebtAnalysis:
                 seen.setdefault(n, {"subject": n, "vendors": set(), "how": set()})
                 seen[n]["vendors"].add(v)
                 seen[n]["how"].add("holds")
-        for u, v, d in self.e.g.edges(data=True):
-            if d["type"] == "CAN_ASSUME" and self._external(u):
+        for u, v, d in self.e.edges_of("CAN_ASSUME"):
+            if self._external(u):
                 seen.setdefault(v, {"subject": v, "vendors": set(), "how": set()})
                 seen[v]["vendors"].add(u)
                 seen[v]["how"].add("trusted")
@@ -416,8 +414,8 @@ class DebtAnalysis:
         m = Metric("third_party.no_external_id", "third_party",
                    "External trust without an external-id check", "external trusts")
         total = 0
-        for u, v, d in sorted(self.e.g.edges(data=True), key=lambda x: (x[0], x[1])):
-            if d["type"] == "CAN_ASSUME" and self._external(u):
+        for u, v, d in sorted(self.e.edges_of("CAN_ASSUME"), key=lambda x: (x[0], x[1])):
+            if self._external(u):
                 total += 1
                 if not d.get("external_id_required"):
                     m.offenders.append({"subject": v, "trusted": u})

@@ -67,26 +67,45 @@ class Estate:
     def label(self, node_id: str) -> str:
         return self.g.nodes[node_id]["label"]
 
-    def nodes_of(self, *labels: str) -> Iterator[str]:
+    @cached_property
+    def _by_label(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
         for n, d in self.g.nodes(data=True):
-            if d["label"] in labels:
-                yield n
+            out.setdefault(d["label"], []).append(n)
+        return out
 
-    def out(self, node_id: str, type_: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for _, v, k, d in self.g.out_edges(node_id, keys=True, data=True):
-            if d["type"] == type_:
-                yield v, d
+    def nodes_of(self, *labels: str) -> Iterator[str]:
+        for label in labels:
+            yield from self._by_label.get(label, ())
 
-    def into(self, node_id: str, type_: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for u, _, k, d in self.g.in_edges(node_id, keys=True, data=True):
-            if d["type"] == type_:
-                yield u, d
+    @cached_property
+    def _typed(self) -> tuple[dict, dict, dict]:
+        """Adjacency by edge type, built in one pass: filtering a multigraph's edges per call is slow."""
+        out: dict[str, dict[str, list]] = {}
+        inn: dict[str, dict[str, list]] = {}
+        every: dict[str, list] = {}
+        for u, v, d in self.g.edges(data=True):
+            t = d["type"]
+            out.setdefault(t, {}).setdefault(u, []).append((v, d))
+            inn.setdefault(t, {}).setdefault(v, []).append((u, d))
+            every.setdefault(t, []).append((u, v, d))
+        return out, inn, every
+
+    def out(self, node_id: str, type_: str) -> list[tuple[str, dict[str, Any]]]:
+        return self._typed[0].get(type_, {}).get(node_id, [])
+
+    def into(self, node_id: str, type_: str) -> list[tuple[str, dict[str, Any]]]:
+        return self._typed[1].get(type_, {}).get(node_id, [])
+
+    def edges_of(self, type_: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every edge of a type as (start, end, data)."""
+        return self._typed[2].get(type_, [])
 
     # -- ownership ------------------------------------------------------------------------------
     @cached_property
     def has_owner_register(self) -> bool:
         """Whether any owner is known at all. Without one, ownership is unknown, not missing."""
-        return any(d["label"] == "Owner" for _, d in self.g.nodes(data=True))
+        return bool(self._by_label.get("Owner"))
 
     def owner_active(self, owner_id: str) -> bool:
         d = self.g.nodes[owner_id]
@@ -104,8 +123,11 @@ class Estate:
     @cached_property
     def _effective_owners(self) -> dict[str, dict[str, frozenset[str]]]:
         """Owners per role for every NHI-bearing node; a credential inherits its identity's owners."""
+        empty = {r: frozenset() for r in RACI_ROLES}
         out: dict[str, dict[str, frozenset[str]]] = {}
         for n in self.g.nodes:
+            out[n] = empty
+        for n in self._typed[1].get("OWNS", {}):
             out[n] = {r: frozenset(v) for r, v in self.direct_owners(n).items()}
         for n, d in self.g.nodes(data=True):
             if d["label"] == "Credential":
@@ -121,11 +143,16 @@ class Estate:
         roles = self._effective_owners[node_id]
         if not active_only:
             return roles
-        return {r: frozenset(o for o in v if self.owner_active(o)) for r, v in roles.items()}
+        return {r: frozenset(o for o in v if o in self._active_owners) for r, v in roles.items()}
+
+    @cached_property
+    def _active_owners(self) -> frozenset[str]:
+        return frozenset(o for o in self._by_label.get("Owner", ()) if self.owner_active(o))
 
     def accountable(self, node_id: str) -> bool:
         """Has at least one active owner in some role (directly or, for credentials, inherited)."""
-        return any(self.owners(node_id).values())
+        active = self._active_owners
+        return any(o in active for v in self._effective_owners[node_id].values() for o in v)
 
     def team_of(self, owner_id: str) -> str:
         """The team an owner belongs to: itself for a team, its MEMBER_OF team or `team` for a person."""

@@ -197,6 +197,13 @@ class ReachIndex:
         return Propagator(list(self.r.nodes), list(self.r.edges))
 
     def _level_contrib(self, level: int) -> dict[str, set[str]]:
+        return self._level_contribs[level]
+
+    @cached_property
+    def _level_contribs(self) -> dict[int, dict[str, set[str]]]:
+        return {lvl: self._compute_level_contrib(lvl) for lvl in (1, 2, 3)}
+
+    def _compute_level_contrib(self, level: int) -> dict[str, set[str]]:
         g = self.estate.g
         return {i: {t for t, rank in acc.items() if rank >= level and g.nodes[t]["label"] != "System"}
                 for i, acc in self.access.items()}

@@ -60,7 +60,7 @@ def viz(key: str | None, unowned: bool, duplicates: bool, out: Path | None, work
     data = {"out": str(out), "credential": cred, **shown.to_json()}
 
     def render() -> None:
-        more = f" (cut from {shown.total_nodes} nodes: --max-nodes {max_nodes})" if shown.truncated else ""
+        more = f" (cut from {shown.matched} nodes: --max-nodes {max_nodes})" if shown.truncated else ""
         console().print(f"Wrote {out}: {shown.title}, {len(shown.nodes)} nodes and {len(shown.edges)} edges{more}. "
                         "Open it in a browser (works offline).", markup=False)
 

@@ -28,7 +28,8 @@ LEVEL_RANK = {lvl: i for i, lvl in enumerate(LEVELS, 1)}
 
 @dataclass(frozen=True)
 class NameScope:
-    """``acme__api__actions-secrets.json`` -> parts ``("acme", "api")``, what ``"actions-secrets"``."""
+    """``acme__api__actions-secrets.json`` -> parts ``("acme", "api")``, what ``"actions-secrets"``
+    (a name without ``__`` has no parts)."""
 
     parts: tuple[str, ...]
     what: str
@@ -42,8 +43,13 @@ class NameScope:
                 break
         pieces = [p for p in stem.split(SEP)]
         if len(pieces) < 2 or not all(pieces):
-            return cls((), stem.lower())
-        return cls(tuple(pieces[:-1]), pieces[-1].lower())
+            return cls((), stem)
+        return cls(tuple(pieces[:-1]), pieces[-1])
+
+    @property
+    def kind(self) -> str:
+        """What the file holds, lower case (``actions-secrets``)."""
+        return self.what.lower()
 
 
 def json_values(path: Path) -> list[Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -92,15 +93,36 @@ def source_name(provider: str, scope: str | None, *parts: str) -> str:
     return ":".join([provider] + ([scope] if scope else []) + [p for p in parts if p])
 
 
+@dataclass
+class ExportBatch(Batch):
+    """A batch that adds each stub node and each structural edge once, however often an export names it."""
+
+    _once: set = field(default_factory=set, repr=False)
+
+    def stub(self, record: dict[str, Any], origin: Origin) -> str:
+        """Add a stub node (once per id); returns its id."""
+        if record["id"] not in self._once:
+            self._once.add(record["id"])
+            self.add_node(record, origin, stub=True)
+        return record["id"]
+
+    def link(self, type_: str, start: str, end: str, origin: Origin, **props: Any) -> None:
+        """Add an edge once per (type, start, end, properties)."""
+        key = (type_, start, end, tuple(sorted(props.items())))
+        if key not in self._once:
+            self._once.add(key)
+            self.add_edge({"type": type_, "start": start, "end": end, **props}, origin)
+
+
 class Batches:
     """One batch per source, created on first use, in first-use order."""
 
     def __init__(self) -> None:
-        self._by_source: dict[str, Batch] = {}
+        self._by_source: dict[str, ExportBatch] = {}
 
-    def get(self, source: str) -> Batch:
+    def get(self, source: str) -> ExportBatch:
         if source not in self._by_source:
-            self._by_source[source] = Batch(source=source)
+            self._by_source[source] = ExportBatch(source=source)
         return self._by_source[source]
 
     def all(self) -> list[Batch]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from . import inventory, opengraph
+from . import azure, gcp, kubernetes
 from .aws import access_key_last_used as aws_access_key_last_used
 from .aws import access_keys as aws_access_keys
 from .aws import authz as aws_authz
@@ -19,6 +20,17 @@ FORMATS: tuple[Format, ...] = (
     aws_credential_report.FORMAT,
     aws_access_keys.FORMAT,
     aws_access_key_last_used.FORMAT,
+    gcp.SERVICE_ACCOUNTS_FORMAT,
+    gcp.KEYS_FORMAT,
+    gcp.ASSET_EXPORT_FORMAT,
+    gcp.ASSET_SEARCH_FORMAT,
+    gcp.POLICY_FORMAT,
+    azure.SERVICE_PRINCIPALS_FORMAT,
+    azure.APPLICATIONS_FORMAT,
+    azure.APP_ROLE_ASSIGNMENTS_FORMAT,
+    azure.OAUTH2_GRANTS_FORMAT,
+    azure.OWNERS_FORMAT,
+    kubernetes.FORMAT,
     inventory.CSV_FORMAT,
 )
 

@@ -74,14 +74,18 @@ class GraphView:
     total_edges: int = 0
     max_nodes: int = MAX_NODES
     filter_text: str | None = None
+    #: nodes left after the filter, before the cap
+    matched: int = 0
 
     def __post_init__(self) -> None:
         self.total_nodes = self.total_nodes or len(self.nodes)
         self.total_edges = self.total_edges or len(self.edges)
+        self.matched = self.matched or len(self.nodes)
 
     @property
     def truncated(self) -> bool:
-        return len(self.nodes) < self.total_nodes
+        """Some nodes were left out by the ``max_nodes`` cap (not by the filter)."""
+        return len(self.nodes) < self.matched
 
     def legend(self) -> list[tuple[str, str]]:
         seen = dict.fromkeys(n.label for n in self.nodes)
@@ -94,15 +98,17 @@ class GraphView:
         if filter_text:
             q = filter_text.lower()
             nodes = [n for n in nodes if n.highlight or q in n.search]
+        matched = len(nodes)
         nodes = nodes[:max_nodes]
         keep = {n.id for n in nodes}
         edges = [e for e in self.edges if e.source in keep and e.target in keep]
         return replace(self, nodes=nodes, edges=edges, total_nodes=len(self.nodes), total_edges=len(self.edges),
-                       max_nodes=max_nodes, filter_text=filter_text)
+                       max_nodes=max_nodes, filter_text=filter_text, matched=matched)
 
     def to_json(self) -> dict[str, Any]:
         return {"view": self.kind, "title": self.title, "nodes": len(self.nodes), "edges": len(self.edges),
-                "total_nodes": self.total_nodes, "total_edges": self.total_edges, "truncated": self.truncated,
+                "total_nodes": self.total_nodes, "total_edges": self.total_edges, "matched": self.matched,
+                "truncated": self.truncated,
                 "max_nodes": self.max_nodes, "filter": self.filter_text}
 
 

@@ -221,6 +221,13 @@ def _deny_covers_action(deny: Statement, pair: Pair) -> bool:
     return any(glob(p, pair.action, fold=True) for p in deny.actions)
 
 
+def _deny_touches_action(deny: Statement, pair: Pair) -> bool:
+    """Whether a Deny applies to some of a pair's actions (for marking, not removing)."""
+    if deny.not_action:
+        return pair.action == "*" or not any(glob(p, pair.action, fold=True) for p in deny.actions)
+    return any(glob(p, pair.action, fold=True) or glob(pair.action, p, fold=True) for p in deny.actions)
+
+
 def _deny_covers_resource(deny: Statement, resource: str) -> bool:
     if deny.not_resource:
         return not has_wildcard(resource) and not any(glob(p, resource) for p in deny.resources)
@@ -251,7 +258,7 @@ def allowed_pairs(statements: list[Statement]) -> list[Pair]:
                         break
                     if pair.action == "*" and not d.not_action:
                         pair.excluded += [f"!{w}" for w in d.written if f"!{w}" not in pair.excluded]
-                elif denies_without_mfa(d.condition) and _deny_covers_action(d, pair):
+                elif denies_without_mfa(d.condition) and _deny_touches_action(d, pair):
                     pair.human_only = True
             if not removed:
                 pairs.append(pair)
