@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-fast docs bench clean
+.PHONY: install demo test test-fast docs bench clean system-deps
 
 install: $(VENV)/.installed
 
@@ -17,9 +17,17 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/nhigraph demo
 
-## Install, then run every test (a real Neo4j dev server is built and started by the tests).
-test: install
+## Install, then run every test (a real Neo4j dev server is built and started by the tests; the
+## browser tests drive Debian's headless Chromium).
+test: install system-deps
 	$(BIN)/python -m pytest
+
+## Debian's Chromium for the browser tests (needs root; elsewhere install it yourself or the tests skip).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not installed and not root: browser tests will be skipped"; fi; }
 
 ## Every test but the Neo4j ones.
 test-fast: install

@@ -43,7 +43,7 @@ from ..errors import InputError
 from ..model import ids
 from ..model.records import Batch, Origin
 from .base import Format, load_json, looks_like_json
-from .jsonexport import GUID, Batches, items, obj, opt, opt_list, req, source_name, subject_from_name
+from .jsonexport import GUID, ExportBatch, items, obj, opt, opt_list, req, source_name, subject_from_name
 
 MICROSOFT_TENANTS = frozenset({"f8cdef31-a31e-4b4a-93e4-5f571e91255a", "72f988bf-86f1-41af-91ab-2d7cd011db47"})
 #: Microsoft Graph application permissions (app role ids) as listed in the Microsoft Graph permissions
@@ -103,8 +103,8 @@ def _max_level(levels: list[str]) -> str:
 
 
 def _tenant_node(tenant: str) -> dict[str, Any]:
-    return {"label": "System", "id": ids.azure_tenant(tenant), "kind": "azure_tenant", "name": f"Entra tenant {tenant}",
-            "platform": "Microsoft Entra ID", "provider_id": tenant.lower()}
+    return {"label": "System", "id": ids.azure_tenant(tenant), "kind": "azure_tenant",
+            "name": f"Entra tenant {tenant}", "platform": "Microsoft Entra ID", "provider_id": tenant.lower()}
 
 
 def _tenant_from_path(path: Path) -> str | None:
@@ -115,7 +115,7 @@ def _tenant_from_path(path: Path) -> str | None:
     return None
 
 
-def _credentials(batch: Batch, subject: str, subject_name: str, item: dict[str, Any], origin: Origin) -> int:
+def _credentials(batch: ExportBatch, subject: str, subject_name: str, item: dict[str, Any], origin: Origin) -> int:
     """Client secrets and certificates of an app or service principal. Returns how many."""
     count = 0
     for field, default_kind in (("passwordCredentials", "client_secret"), ("keyCredentials", "certificate")):
@@ -145,7 +145,7 @@ def _credentials(batch: Batch, subject: str, subject_name: str, item: dict[str, 
     return count
 
 
-def _owners(batch: Batch, subject: str, owners: list[Any], origin: Origin, field: str = "owners") -> None:
+def _owners(batch: ExportBatch, subject: str, owners: list[Any], origin: Origin, field: str = "owners") -> None:
     """Owners (directoryObjects) of an app or service principal.
 
     A user becomes an Owner ``owner:<email>`` with the implement and revoke roles (an Entra owner manages the
@@ -162,8 +162,9 @@ def _owners(batch: Batch, subject: str, owners: list[Any], origin: Origin, field
         odata = str(owner.get("@odata.type") or "")
         if odata.endswith("servicePrincipal") or "servicePrincipalType" in owner:
             sp = ids.azure_service_principal(oid)
-            batch.add_node({"label": "Identity", "id": sp, "kind": "service_principal",
-                            "name": opt(owner, "displayName") or oid}, o_origin, stub=True)
+            kind = "managed_identity" if owner.get("servicePrincipalType") == "ManagedIdentity" else "service_principal"
+            batch.stub({"label": "Identity", "id": sp, "kind": kind, "name": opt(owner, "displayName") or oid},
+                       o_origin)
             batch.add_edge({"type": "CAN_ASSUME", "start": sp, "end": subject, "via": "impersonation"}, o_origin)
         elif odata.endswith(".user") or "userPrincipalName" in owner:
             email = opt(owner, "mail") or opt(owner, "userPrincipalName")
@@ -172,7 +173,7 @@ def _owners(batch: Batch, subject: str, owners: list[Any], origin: Origin, field
                     "email": email}
             if isinstance(owner.get("accountEnabled"), bool):
                 node["active"] = owner["accountEnabled"]
-            batch.add_node(node, o_origin, stub=True)
+            batch.stub(node, o_origin)
             for role in ("implement", "revoke"):
                 batch.add_edge({"type": "OWNS", "start": owner_id, "end": subject, "role": role}, o_origin)
 
@@ -207,7 +208,7 @@ def parse_service_principals(path: Path, scope: str | None = None) -> list[Batch
     problem = None
     if tenant is None:
         tenant, problem = _infer_tenant(rows)
-    batch = Batch(source=source_name("azure", scope, tenant or subject_from_name(path), "service-principals"))
+    batch = ExportBatch(source=source_name("azure", scope, tenant or subject_from_name(path), "service-principals"))
     for exc in errors:
         batch.fail(exc)
     if problem:
@@ -233,7 +234,8 @@ def parse_service_principals(path: Path, scope: str | None = None) -> list[Batch
         name = opt(sp, "displayName") or opt(sp, "appDisplayName") or sp_id
         if sp_type == "ManagedIdentity":
             kind = "managed_identity"
-            alt = [a for a in opt_list(sp, "alternativeNames") if isinstance(a, str) and a.startswith("/subscriptions/")]
+            alt = [a for a in opt_list(sp, "alternativeNames")
+                   if isinstance(a, str) and a.startswith("/subscriptions/")]
             description = f"managed identity {alt[0]}" if alt else "managed identity"
         else:
             kind = "service_principal"
@@ -247,24 +249,25 @@ def parse_service_principals(path: Path, scope: str | None = None) -> list[Batch
         if batch.add_node(node, origin) is None:
             continue
         if tenant:
-            batch.add_node(_tenant_node(tenant), origin, stub=True)
-            batch.add_edge({"type": "PART_OF", "start": node_id, "end": ids.azure_tenant(tenant)}, origin)
+            batch.stub(_tenant_node(tenant), origin)
+            batch.link("PART_OF", node_id, ids.azure_tenant(tenant), origin)
         app_id = opt(sp, "appId")
         if sp_type == "Application" and app_id and not third_party and not microsoft:
             app = ids.azure_app(app_id)
-            batch.add_node({"label": "Identity", "id": app, "kind": "app_registration",
-                            "name": opt(sp, "appDisplayName") or name, "provider_id": app_id.lower()}, origin, stub=True)
+            batch.stub({"label": "Identity", "id": app, "kind": "app_registration",
+                        "name": opt(sp, "appDisplayName") or name, "provider_id": app_id.lower()}, origin)
             batch.add_edge({"type": "CAN_ASSUME", "start": app, "end": node_id, "via": "other"}, origin)
         if third_party:
             publisher = sp.get("verifiedPublisher") if isinstance(sp.get("verifiedPublisher"), dict) else {}
             vendor = f"vendor:azure:{owner_org}"
             vname = opt(publisher, "displayName") or opt(sp, "publisherName")
-            batch.add_node({"label": "Vendor", "id": vendor, "kind": "vendor" if vname else "unknown_external",
-                            "name": vname or f"Entra tenant {owner_org}", "external_ids": [owner_org],
-                            "description": f"publisher of third-party apps registered in Entra tenant {owner_org}"},
-                           origin, stub=True)
+            batch.stub({"label": "Vendor", "id": vendor, "kind": "vendor" if vname else "unknown_external",
+                        "name": vname or f"Entra tenant {owner_org}", "external_ids": [owner_org],
+                        "description": f"publisher of third-party apps registered in Entra tenant {owner_org}"},
+                       origin)
             batch.add_edge({"type": "HOLDS", "start": vendor, "end": node_id}, origin)
-        _credentials(batch, node_id, name, sp, origin)
+        if sp_type != "ManagedIdentity":  # a managed identity's certificates are Azure's to rotate
+            _credentials(batch, node_id, name, sp, origin)
         _owners(batch, node_id, opt_list(sp, "owners"), origin)
     if skipped:
         batch.warnings.append(f"{path}: {skipped} Microsoft first-party service principal(s) without credentials "
@@ -276,7 +279,7 @@ def parse_applications(path: Path, scope: str | None = None) -> list[Batch]:
     """``az ad app list --all`` (Microsoft Graph application objects; ``{"value": [...]}`` also read)."""
     doc = load_json(path)
     tenant = _tenant_from_path(path)
-    batch = Batch(source=source_name("azure", scope, tenant or subject_from_name(path), "applications"))
+    batch = ExportBatch(source=source_name("azure", scope, tenant or subject_from_name(path), "applications"))
     for origin, item in items(path, doc, ("value",)):
         try:
             app = obj(item, origin, "an application")
@@ -293,8 +296,8 @@ def parse_applications(path: Path, scope: str | None = None) -> list[Batch]:
         if batch.add_node(node, origin) is None:
             continue
         if tenant:
-            batch.add_node(_tenant_node(tenant), origin, stub=True)
-            batch.add_edge({"type": "PART_OF", "start": node_id, "end": ids.azure_tenant(tenant)}, origin)
+            batch.stub(_tenant_node(tenant), origin)
+            batch.link("PART_OF", node_id, ids.azure_tenant(tenant), origin)
         _credentials(batch, node_id, name, app, origin)
         _owners(batch, node_id, opt_list(app, "owners"), origin)
     return [batch]
@@ -312,14 +315,13 @@ def parse_owners(path: Path, scope: str | None = None) -> list[Batch]:
     origin = Origin(str(path), "")
     if "sp-owners" in path.name.lower():
         subject = ids.azure_service_principal(guid)
-        batch = Batch(source=source_name("azure", scope, guid, "sp-owners"))
-        batch.add_node({"label": "Identity", "id": subject, "kind": "service_principal", "name": guid}, origin,
-                       stub=True)
+        batch = ExportBatch(source=source_name("azure", scope, guid, "sp-owners"))
+        batch.stub({"label": "Identity", "id": subject, "kind": "service_principal", "name": guid}, origin)
     else:
         subject = ids.azure_app(guid)
-        batch = Batch(source=source_name("azure", scope, guid, "app-owners"))
-        batch.add_node({"label": "Identity", "id": subject, "kind": "app_registration", "name": guid,
-                        "provider_id": guid}, origin, stub=True)
+        batch = ExportBatch(source=source_name("azure", scope, guid, "app-owners"))
+        batch.stub({"label": "Identity", "id": subject, "kind": "app_registration", "name": guid,
+                    "provider_id": guid}, origin)
     _owners(batch, subject, [item for _, item in items(path, doc, ("value",))], origin)
     return [batch]
 
@@ -327,13 +329,13 @@ def parse_owners(path: Path, scope: str | None = None) -> list[Batch]:
 # -- permissions ----------------------------------------------------------------------------------------------
 
 
-def _api_stub(batch: Batch, resource_id: str, name: str | None, origin: Origin, delegated: bool = False) -> str:
+def _api_stub(batch: ExportBatch, resource_id: str, name: str | None, origin: Origin, delegated: bool = False) -> str:
     node_id = ids.azure_api(resource_id) + ("/delegated" if delegated else "")
     label = name or f"API {resource_id}"
-    batch.add_node({"label": "Resource", "id": node_id, "kind": "api", "provider_id": resource_id.lower(),
-                    "name": f"{label} (delegated)" if delegated else label,
-                    "description": "delegated permissions: usable only on behalf of a signed-in user"
-                    if delegated else "application permissions"}, origin, stub=True)
+    batch.stub({"label": "Resource", "id": node_id, "kind": "api", "provider_id": resource_id.lower(),
+                "name": f"{label} (delegated)" if delegated else label,
+                "description": "delegated permissions: usable only on behalf of a signed-in user"
+                if delegated else "application permissions"}, origin)
     return node_id
 
 
@@ -341,7 +343,8 @@ def parse_app_role_assignments(path: Path, scope: str | None = None) -> list[Bat
     """App role assignments (application permissions) from Microsoft Graph, via ``az rest``. Only assignments
     to service principals are read; those to users and groups are about people."""
     doc = load_json(path)
-    batch = Batch(source=source_name("azure", scope, "app-role-assignments", subject_from_name(path)))
+    batch = ExportBatch(source=source_name("azure", scope, "app-role-assignments",
+                                           subject_from_name(path, (".app-role-assignments",))))
     edges: dict[tuple[str, str], dict[str, Any]] = {}
     for origin, item in items(path, doc, ("value",)):
         try:
@@ -354,8 +357,8 @@ def parse_app_role_assignments(path: Path, scope: str | None = None) -> list[Bat
             batch.fail(exc)
             continue
         sp = ids.azure_service_principal(principal)
-        batch.add_node({"label": "Identity", "id": sp, "kind": "service_principal",
-                        "name": opt(a, "principalDisplayName") or principal}, origin, stub=True)
+        batch.stub({"label": "Identity", "id": sp, "kind": "service_principal",
+                    "name": opt(a, "principalDisplayName") or principal}, origin)
         api = _api_stub(batch, resource, opt(a, "resourceDisplayName"), origin)
         permission = "default access" if role == DEFAULT_ACCESS_ROLE else GRAPH_APP_ROLES.get(role, f"appRole:{role}")
         level = "read" if role == DEFAULT_ACCESS_ROLE else (
@@ -372,7 +375,8 @@ def parse_app_role_assignments(path: Path, scope: str | None = None) -> list[Bat
 def parse_oauth2_grants(path: Path, scope: str | None = None) -> list[Batch]:
     """Delegated permission grants (``oauth2PermissionGrants``) from Microsoft Graph, via ``az rest``."""
     doc = load_json(path)
-    batch = Batch(source=source_name("azure", scope, "oauth2-grants", subject_from_name(path)))
+    batch = ExportBatch(source=source_name("azure", scope, "oauth2-grants",
+                                           subject_from_name(path, (".oauth2-grants",))))
     edges: dict[tuple[str, str], dict[str, Any]] = {}
     for origin, item in items(path, doc, ("value",)):
         try:
@@ -385,8 +389,7 @@ def parse_oauth2_grants(path: Path, scope: str | None = None) -> list[Batch]:
         if not scopes:
             continue
         sp = ids.azure_service_principal(client)
-        batch.add_node({"label": "Identity", "id": sp, "kind": "service_principal", "name": client}, origin,
-                       stub=True)
+        batch.stub({"label": "Identity", "id": sp, "kind": "service_principal", "name": client}, origin)
         api = _api_stub(batch, resource, None, origin, delegated=True)
         e = edges.setdefault((sp, api), {"scopes": set(), "all": False, "users": set(), "origin": origin})
         e["scopes"] |= set(scopes)
@@ -408,12 +411,19 @@ def parse_oauth2_grants(path: Path, scope: str | None = None) -> list[Batch]:
 # -- detection --------------------------------------------------------------------------------------------------
 
 
+def _owners_name(path: Path) -> bool:
+    """Owner lists must be named after their app or service principal (the content does not say)."""
+    return "owners" in path.name.lower() and GUID.search(path.name) is not None
+
+
 def _detect_service_principals(path: Path, head: bytes) -> bool:
-    return looks_like_json(head) and b'"servicePrincipalType"' in head and b'"appId"' in head
+    return (looks_like_json(head) and not _owners_name(path) and b'"servicePrincipalType"' in head
+            and b'"appId"' in head)
 
 
 def _detect_applications(path: Path, head: bytes) -> bool:
-    return (looks_like_json(head) and b'"appId"' in head and b'"servicePrincipalType"' not in head
+    return (looks_like_json(head) and not _owners_name(path) and b'"appId"' in head
+            and b'"servicePrincipalType"' not in head
             and (b'"signInAudience"' in head or b'"requiredResourceAccess"' in head))
 
 
@@ -426,9 +436,7 @@ def _detect_grants(path: Path, head: bytes) -> bool:
 
 
 def _detect_owners(path: Path, head: bytes) -> bool:
-    if not looks_like_json(head):
-        return False
-    return b"#microsoft.graph.user" in head or (".owners." in path.name.lower() or "sp-owners" in path.name.lower())
+    return looks_like_json(head) and _owners_name(path)
 
 
 SERVICE_PRINCIPALS_FORMAT = Format(

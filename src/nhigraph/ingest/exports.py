@@ -228,7 +228,9 @@ class Emitter:
                 old[k] = v
 
     def warn(self, where: str | None, message: str) -> None:
-        self.batch.warnings.append(f"{self.path}: {where}: {message}" if where else f"{self.path}: {message}")
+        text = f"{self.path}: {where}: {message}" if where else f"{self.path}: {message}"
+        if text not in self.batch.warnings:
+            self.batch.warnings.append(text)
 
     def fail(self, where: str | None, message: str) -> None:
         self.batch.fail(InputError(self.path, where, message))

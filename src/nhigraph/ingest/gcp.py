@@ -42,7 +42,8 @@ from ..errors import InputError
 from ..model import ids
 from ..model.records import Batch, Origin
 from .base import Format, load_json, looks_like_json
-from .jsonexport import Batches, items, json_lines, obj, opt, opt_list, req, source_name, subject_from_name
+from .jsonexport import (Batches, ExportBatch, items, json_lines, obj, opt, opt_list, req, source_name,
+                         subject_from_name)
 
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 SA_EMAIL = re.compile(r"[a-z0-9][a-z0-9._-]*@[a-z0-9.-]+\.gserviceaccount\.com", re.I)
@@ -62,6 +63,9 @@ IMPERSONATION_ROLES = {
 _READ_WORDS = ("viewer", "reader", "getter", "lister", "browser", "accessor", "subscriber", "auditor", "reviewer")
 _WRITE_WORDS = ("editor", "writer", "creator", "developer", "publisher", "invoker", "updater", "deployer",
                 "operator", "contributor", "manager", "user", "client")
+#: file names that say what a bare policy file holds, not whose policy it is
+_GENERIC_NAMES = frozenset({"policy", "policies", "iam-policy", "project", "projects", "bindings", "export",
+                            "output", "service-account", "gcloud"})
 #: asset type -> (label, kind) of the node a resource-level policy is attached to
 ASSET_KINDS: dict[str, tuple[str, str]] = {
     "storage.googleapis.com/Bucket": ("Resource", "bucket"),
@@ -133,10 +137,20 @@ def _project_node(project: str, number: str | None = None) -> dict[str, Any]:
     return node
 
 
+def _google_managed(email: str) -> bool:
+    """A service agent or default account Google creates (``service-123@gcp-sa-pubsub.iam...``,
+    ``123@cloudservices.gserviceaccount.com``): its email names Google's project or a project number."""
+    local, _, domain = email.lower().partition("@")
+    return bool(re.match(r"^(service-)?\d+$", local) or domain.startswith("gcp-sa-")
+                or not domain.endswith(".iam.gserviceaccount.com") and domain != "appspot.gserviceaccount.com")
+
+
 def _sa_home_project(email: str) -> str | None:
     """The project a user-created service account lives in, from its email (None for Google-managed ones:
     ``123-compute@developer.gserviceaccount.com`` names its project by number only)."""
     local, _, domain = email.lower().partition("@")
+    if _google_managed(email):
+        return None
     if domain.endswith(".iam.gserviceaccount.com"):
         project = domain[: -len(".iam.gserviceaccount.com")]
     elif domain == "appspot.gserviceaccount.com":
@@ -146,24 +160,25 @@ def _sa_home_project(email: str) -> str | None:
     return project if PROJECT_ID.match(project) else None
 
 
-def _add_sa_stub(batch: Batch, email: str, origin: Origin, project: str | None = None) -> str:
+def _add_sa_stub(batch: ExportBatch, email: str, origin: Origin, project: str | None = None) -> str:
     node_id = ids.gcp_service_account(email)
-    batch.add_node({"label": "Identity", "id": node_id, "kind": "service_account", "name": email.lower()},
-                   origin, stub=True)
+    batch.stub({"label": "Identity", "id": node_id, "kind": "service_account", "name": email.lower(),
+                "description": "created by Google (a service agent or default account)" if _google_managed(email)
+                else None}, origin)
     project = project or _sa_home_project(email)
     if project and project != "-":
-        batch.add_node(_project_node(project), origin, stub=True)
-        batch.add_edge({"type": "PART_OF", "start": node_id, "end": ids.gcp_project(project)}, origin)
+        batch.stub(_project_node(project), origin)
+        batch.link("PART_OF", node_id, ids.gcp_project(project), origin)
     return node_id
 
 
-def _member_identity(batch: Batch, member: str, origin: Origin) -> str | None:
+def _member_identity(batch: ExportBatch, member: str, origin: Origin) -> str | None:
     """The identity a policy member names (adding its stub), or None for people, groups and the public."""
     kind, _, value = member.partition(":")
     if member.startswith(("principal://", "principalSet://")):
         node_id = "gcp:" + member
-        batch.add_node({"label": "Identity", "id": node_id, "kind": "federated_principal", "name": member,
-                        "description": "workload identity federation principal"}, origin, stub=True)
+        batch.stub({"label": "Identity", "id": node_id, "kind": "federated_principal", "name": member,
+                    "description": "workload identity federation principal"}, origin)
         return node_id
     if kind != "serviceAccount" or not value:
         return None  # user:, group:, domain:, deleted:, allUsers, projectOwner:... are not NHIs here
@@ -171,10 +186,10 @@ def _member_identity(batch: Batch, member: str, origin: Origin) -> str | None:
     if wi:
         pool, namespace, ksa = wi.groups()
         node_id = f"gcp:wi:{pool}[{namespace}/{ksa}]"
-        batch.add_node({"label": "Identity", "id": node_id, "kind": "federated_principal",
-                        "name": f"{namespace}/{ksa} ({pool})",
-                        "description": f"GKE workload identity: Kubernetes service account {namespace}/{ksa} "
-                                       f"of any cluster in workload pool {pool}"}, origin, stub=True)
+        batch.stub({"label": "Identity", "id": node_id, "kind": "federated_principal",
+                    "name": f"{namespace}/{ksa} ({pool})",
+                    "description": f"GKE workload identity: Kubernetes service account {namespace}/{ksa} "
+                                   f"of any cluster in workload pool {pool}"}, origin)
         return node_id
     if "@" not in value:
         raise origin.error(f"member {member!r} is not a service account email")
@@ -204,7 +219,7 @@ class _Grants:
                                                        "origin": origin})
         _note_condition(e, condition)
 
-    def emit(self, batch: Batch) -> None:
+    def emit(self, batch: ExportBatch) -> None:
         for (start, end), e in self.access.items():
             batch.add_edge({"type": "HAS_ACCESS", "start": start, "end": end, "level": e["level"],
                             "actions": sorted(e["actions"]), "condition": _condition(e)}, e["origin"])
@@ -227,7 +242,7 @@ def _condition(e: dict[str, Any]) -> str | None:
     return json.dumps(e["conditions"], sort_keys=True, separators=(",", ":"))
 
 
-def _apply_policy(batch: Batch, grants: _Grants, target: tuple[str, str], policy: Any, origin: Origin) -> None:
+def _apply_policy(batch: ExportBatch, grants: _Grants, target: tuple[str, str], policy: Any, origin: Origin) -> None:
     """Bindings of one policy. ``target`` is ``("sa", email)`` or ``("node", node id)``."""
     if policy is None:
         return
@@ -266,7 +281,7 @@ def _policy_subject(path: Path) -> tuple[str, str]:
     email = SA_EMAIL.fullmatch(stem.lower())
     if email:
         return "sa", stem.lower()
-    if PROJECT_ID.match(stem):
+    if PROJECT_ID.match(stem) and stem not in _GENERIC_NAMES:
         return "project", stem
     raise InputError(path, None, "cannot tell whose IAM policy this is: name the file after the project "
                      "(PROJECT_ID.json) or the service account (SA_EMAIL.json)")
@@ -280,11 +295,11 @@ def parse_policy(path: Path, scope: str | None = None) -> list[Batch]:
     kind, subject = _policy_subject(path)
     origin = Origin(str(path), "")
     if kind == "project":
-        batch = Batch(source=source_name("gcp", scope, subject, "iam-policy"))
-        batch.add_node(_project_node(subject), origin, stub=True)
+        batch = ExportBatch(source=source_name("gcp", scope, subject, "iam-policy"))
+        batch.stub(_project_node(subject), origin)
         target = ("node", ids.gcp_project(subject))
     else:
-        batch = Batch(source=source_name("gcp", scope, subject, "sa-iam-policy"))
+        batch = ExportBatch(source=source_name("gcp", scope, subject, "sa-iam-policy"))
         _add_sa_stub(batch, subject, origin)
         target = ("sa", subject)
     grants = _Grants()
@@ -299,28 +314,29 @@ def parse_policy(path: Path, scope: str | None = None) -> list[Batch]:
 # -- Cloud Asset Inventory ---------------------------------------------------------------------------------
 
 
-def _asset_target(batch: Batch, name: str, asset_type: str, project: str | None, parents: list[str],
-                  origin: Origin, warn: dict[str, set[str]]) -> tuple[str, str] | None:
+def _asset_target(batch: ExportBatch, name: str, asset_type: str, project: str | None, parents: list[str],
+                  origin: Origin, warn: dict[str, set[str]], numbers: dict[str, str]) -> tuple[str, str] | None:
     """The policy's subject as ``("sa", email)`` or ``("node", id)``, adding its node; None to skip it."""
     m = re.match(r"^//cloudresourcemanager\.googleapis\.com/(projects|folders|organizations)/([^/]+)$", name)
     if m:
         what, ref = m.groups()
         if what == "projects":
-            batch.add_node(_project_node(ref), origin, stub=True)
+            number = ref if ref.isdigit() else next((n for n, i in numbers.items() if i == ref), None)
+            ref = numbers.get(ref, ref)
+            batch.stub(_project_node(ref, number), origin)
             node_id = ids.gcp_project(ref)
             if ref.isdigit():
                 warn["numbers"].add(ref)
         else:
             node_id = f"gcp:{what}/{ref}"
-            batch.add_node({"label": "System", "id": node_id, "kind": "other", "platform": "GCP",
-                            "name": f"{what[:-1]} {ref}",
-                            "description": f"Google Cloud {what[:-1]}"}, origin, stub=True)
+            batch.stub({"label": "System", "id": node_id, "kind": "other", "platform": "GCP",
+                        "name": f"{what[:-1]} {ref}", "description": f"Google Cloud {what[:-1]}"}, origin)
         parent = next((p for p in parents if not p.startswith("projects/") and p != f"{what}/{ref}"), None)
         if parent:
             pid = f"gcp:{parent}"
-            batch.add_node({"label": "System", "id": pid, "kind": "other", "platform": "GCP",
-                            "name": parent.replace("s/", " ", 1)}, origin, stub=True)
-            batch.add_edge({"type": "PART_OF", "start": node_id, "end": pid}, origin)
+            batch.stub({"label": "System", "id": pid, "kind": "other", "platform": "GCP",
+                        "name": parent.replace("s/", " ", 1)}, origin)
+            batch.link("PART_OF", node_id, pid, origin)
         return "node", node_id
     m = re.match(r"^//iam\.googleapis\.com/projects/([^/]+)/serviceAccounts/([^/]+)$", name)
     if m:
@@ -340,10 +356,10 @@ def _asset_target(batch: Batch, name: str, asset_type: str, project: str | None,
         node["provider_id"] = name
     else:
         node["location"] = name
-    batch.add_node(node, origin, stub=True)
+    batch.stub(node, origin)
     if project:
-        batch.add_node(_project_node(project), origin, stub=True)
-        batch.add_edge({"type": "PART_OF", "start": node_id, "end": ids.gcp_project(project)}, origin)
+        batch.stub(_project_node(project), origin)
+        batch.link("PART_OF", node_id, ids.gcp_project(project), origin)
         if project.isdigit():
             warn["numbers"].add(project)
     return "node", node_id
@@ -351,7 +367,7 @@ def _asset_target(batch: Batch, name: str, asset_type: str, project: str | None,
 
 def _parse_assets(path: Path, records: Iterable[tuple[Origin, Any]], scope: str | None, export: bool,
                   source_kind: str) -> list[Batch]:
-    batch = Batch(source=source_name("gcp", scope, source_kind, subject_from_name(path)))
+    batch = ExportBatch(source=source_name("gcp", scope, source_kind, subject_from_name(path)))
     rows: list[tuple[Origin, dict[str, Any]]] = []
     for origin, item in records:
         if isinstance(item, InputError):
@@ -361,10 +377,12 @@ def _parse_assets(path: Path, records: Iterable[tuple[Origin, Any]], scope: str 
             rows.append((origin, obj(item, origin, "an IAM policy record")))
         except InputError as exc:
             batch.fail(exc)
-    # project number -> id, from records that name a project both ways (search results do)
+    # project number -> id, from records that name a project both ways: a search result's `project` is a
+    # number and its `resource` often has the id; an exported asset's first ancestor is the project number
     numbers: dict[str, str] = {}
     for _, row in rows:
-        num = _project_number(row.get("project"))
+        num = _project_number(row.get("project")) if not export else next(
+            (_project_number(p) for p in opt_list(row, "ancestors") if str(p).startswith("projects/")), None)
         m = re.match(r"^//[^/]+/projects/([^/]+)(/|$)", str(row.get("resource") or row.get("name") or ""))
         if num and m and not m.group(1).isdigit():
             numbers[num] = m.group(1)
@@ -393,7 +411,7 @@ def _parse_assets(path: Path, records: Iterable[tuple[Origin, Any]], scope: str 
                 continue
             if name.startswith("//cloudresourcemanager.googleapis.com/projects/"):
                 project = None  # a project's own policy: its parents are folders and organizations
-            target = _asset_target(batch, name, asset_type, project, parents, origin, warn)
+            target = _asset_target(batch, name, asset_type, project, parents, origin, warn, numbers)
             if target is not None:
                 _apply_policy(batch, grants, target, policy, origin)
         except InputError as exc:
@@ -454,8 +472,8 @@ def parse_service_accounts(path: Path, scope: str | None = None) -> list[Batch]:
                         "provider_id": opt(item, "uniqueId"),
                         "description": opt(item, "description") or opt(item, "displayName"),
                         "status": "disabled" if disabled else "active", "external": False}, origin)
-        batch.add_node(_project_node(project), origin, stub=True)
-        batch.add_edge({"type": "PART_OF", "start": node_id, "end": ids.gcp_project(project)}, origin)
+        batch.stub(_project_node(project), origin)
+        batch.link("PART_OF", node_id, ids.gcp_project(project), origin)
     return batches.all()
 
 
@@ -540,6 +558,8 @@ def _detect_service_accounts(path: Path, head: bytes) -> bool:
 
 
 def _detect_keys(path: Path, head: bytes) -> bool:
+    if head.strip() == b"[]":  # an account with no key left, named after the account
+        return SA_EMAIL.fullmatch(subject_from_name(path).lower()) is not None
     return looks_like_json(head) and b"/keys/" in head and (b'"keyType"' in head or b'"validAfterTime"' in head)
 
 

@@ -7,7 +7,11 @@ or, failing that, by its header. Node tables take the model's properties of thei
 
     {"nhigraph_inventory": 1, "identities": [{"id": "...", "kind": "...", ...}], "grants": [...]}
 
-The tables and their columns are declared below and documented in README from this declaration.
+The tables and their columns are declared below and documented in README from this declaration. An owner
+register may say ``status`` (active or departed) instead of ``active`` and ``escalation`` instead of
+``escalation_contact``. Repeated rows of an edge table (the same owner, subject and role twice) are counted
+once, with a warning; a policy exception without a subject, reason, approver or expiry, or expiring before
+it was granted, is ingested with a warning.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import InputError
-from ..model.records import Batch, Origin, is_blank
+from ..model.records import Batch, Origin, edge_key, is_blank
 from ..model.vocabulary import MODEL, RACI_ROLES
 from .base import Format, csv_rows, load_json, looks_like_json
 
@@ -159,8 +163,55 @@ def _split_ids(value: Any) -> list[str]:
     return [v.strip() for v in str(value).split(";") if v.strip()]
 
 
-def _row_to_records(table: NodeTable | EdgeTable, row: dict[str, Any], origin: Origin, batch: Batch) -> None:
+#: columns some registers use under another name: an owner register's ``status`` (active or departed) for
+#: ``active``, and ``escalation`` for ``escalation_contact``
+COLUMN_ALIASES = {"owners": {"status": "active", "escalation": "escalation_contact"}}
+OWNER_STATUS = {"active": True, "current": True, "employed": True, "departed": False, "left": False,
+                "inactive": False, "former": False, "terminated": False, "disbanded": False}
+
+
+def _apply_aliases(table: NodeTable | EdgeTable, row: dict[str, Any], origin: Origin, batch: Batch) -> bool:
+    for alias, column in COLUMN_ALIASES.get(table.name, {}).items():
+        if alias not in row:
+            continue
+        value = row.pop(alias)
+        if alias == "status" and not is_blank(value):
+            flag = OWNER_STATUS.get(str(value).strip().lower())
+            if flag is None:
+                batch.fail(origin.error(f"owner status {str(value).strip()!r} is not one of active, departed"))
+                return False
+            value = flag
+        if is_blank(row.get(column)):
+            row[column] = value
+        elif alias == "status" and not is_blank(value):
+            given = str(row[column]).strip().lower()
+            if given in ("true", "yes", "y", "1", "t", "false", "no", "n", "0", "f") and (
+                    given in ("true", "yes", "y", "1", "t")) != value:
+                batch.fail(origin.error(f"status says {'active' if value else 'departed'} but active says "
+                                        f"{row[column]!r}"))
+                return False
+    return True
+
+
+def _check_exception(node: dict[str, Any], origin: Origin, batch: Batch) -> None:
+    """Warnings for a waiver the register does not fully describe: no subject, reason, approver or expiry,
+    or an expiry before it was granted. (Whether it has expired depends on when the estate is observed: the
+    ``security.exceptions`` debt metric reports that against the snapshot's observation time.)"""
+    where = f"{origin.path}: {origin.record}: exception {node['id']!r}"
+    missing = [c for c in ("reason", "approver", "expires_at") if is_blank(node.get(c))]
+    if missing:
+        batch.warnings.append(f"{where} has no {', '.join(missing)}")
+    expires, created = node.get("expires_at"), node.get("created_at")
+    if expires is not None and created is not None and expires < created:
+        batch.warnings.append(f"{where} expires ({expires.date().isoformat()}) before it was granted "
+                              f"({created.date().isoformat()})")
+
+
+def _row_to_records(table: NodeTable | EdgeTable, row: dict[str, Any], origin: Origin, batch: Batch,
+                    seen: dict[tuple, str] | None = None) -> None:
     row = {_norm(k) if isinstance(k, str) else k: v for k, v in row.items()}
+    if not _apply_aliases(table, row, origin, batch):
+        return
     known = set(table.columns)
     unknown = [k for k in row if k not in known and not (isinstance(k, str) and k.startswith("_"))]
     if unknown:
@@ -174,8 +225,14 @@ def _row_to_records(table: NodeTable | EdgeTable, row: dict[str, Any], origin: O
         if is_blank(node.get("id")):
             batch.fail(origin.error(f"{table.label} is missing required 'id'"))
             return
-        if batch.add_node(node, origin) is None:
+        added = batch.add_node(node, origin)
+        if added is None:
             return
+        if table.name == "exceptions":
+            _check_exception(added, origin, batch)
+            if not _split_ids(row.get("subject")):
+                batch.warnings.append(f"{origin.path}: {origin.record}: exception {added['id']!r} waives nothing "
+                                      "(no subject)")
         for column, link in links.items():
             for other in _split_ids(row.get(column)):
                 start, end = (node["id"], other) if link.direction == "out" else (other, node["id"])
@@ -194,7 +251,14 @@ def _row_to_records(table: NodeTable | EdgeTable, row: dict[str, Any], origin: O
         return
     else:
         edge["type"] = str(edge["type"]).strip().upper()
-    batch.add_edge(edge, origin)
+    added = batch.add_edge(edge, origin)
+    if added is not None and seen is not None:
+        key = edge_key(added)
+        if key in seen:
+            batch.warnings.append(f"{origin.path}: {origin.record}: duplicate of {seen[key]} "
+                                  f"({added['type']} {added['start']} -> {added['end']}); counted once")
+        else:
+            seen[key] = origin.record
 
 
 def _source(table: str, scope: str | None, stem: str | None = None) -> str:
@@ -214,12 +278,15 @@ def parse_csv(path: Path, scope: str | None = None) -> list[Batch]:
     if table is None:
         raise InputError(path, "line 1", "not an inventory table: name the file after one of "
                          f"{', '.join(TABLES)} or use their columns")
-    missing = [c for c in _required_columns(table) if c not in {_norm(h) for h in header}]
+    given = {_norm(h) for h in header}
+    given |= {COLUMN_ALIASES.get(table.name, {}).get(h) for h in given} - {None}
+    missing = [c for c in _required_columns(table) if c not in given]
     if missing:
         raise InputError(path, "line 1", f"the {table.name} table needs column(s) {', '.join(missing)}")
     batch = Batch(source=_source(table.name, scope, path.stem))
+    seen: dict[tuple, str] = {}
     for line, row in rows:
-        _row_to_records(table, row, Origin(str(path), f"line {line}"), batch)
+        _row_to_records(table, row, Origin(str(path), f"line {line}"), batch, seen)
     return [batch]
 
 
@@ -253,12 +320,13 @@ def parse_json(path: Path, scope: str | None = None) -> list[Batch]:
             batch.fail(InputError(path, key, "expected a list of records"))
             batches.append(batch)
             continue
+        seen: dict[tuple, str] = {}
         for i, row in enumerate(rows, 1):
             origin = Origin(str(path), f"{key}[{i}]")
             if not isinstance(row, dict):
                 batch.fail(origin.error("expected an object"))
                 continue
-            _row_to_records(table, row, origin, batch)
+            _row_to_records(table, row, origin, batch, seen)
         batches.append(batch)
     return batches
 

@@ -13,7 +13,8 @@ Secrets: a secret's ``data`` and ``stringData`` values are never read (only the 
 listed), and neither is any annotation but the few named here (``kubectl.kubernetes.io/last-applied-
 configuration`` holds a copy of the whole secret). A ``kubernetes.io/service-account-token`` secret is a
 long-lived token: a Credential that AUTHENTICATES as the account its ``kubernetes.io/service-account.name``
-annotation names, STORED in the secret.
+annotation names, STORED in the secret; its ``kubernetes.io/legacy-token-last-used`` label is its last use,
+and a ``kubernetes.io/legacy-token-invalid-since`` label (the API server refuses it) makes it disabled.
 
 RBAC: each RoleBinding gives its service account subjects ``HAS_ACCESS`` to the namespace, each
 ClusterRoleBinding to the cluster, at the highest level of the bound role's rules (:func:`rule_level`).
@@ -42,7 +43,7 @@ from ..errors import InputError
 from ..model import ids
 from ..model.records import Batch, Origin
 from .base import Format, load_json, looks_like_json
-from .jsonexport import obj, opt, opt_list, req, source_name
+from .jsonexport import ExportBatch, obj, opt, opt_list, req, source_name
 
 KINDS = ("ServiceAccount", "Secret", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "Namespace")
 #: file names that say what a file holds, not which cluster it comes from
@@ -57,6 +58,9 @@ SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
 EKS_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 GKE_SA_ANNOTATION = "iam.gke.io/gcp-service-account"
 AZURE_CLIENT_ANNOTATION = "azure.workload.identity/client-id"
+#: labels the API server and the legacy token cleaner put on token secrets (Kubernetes 1.26+ and 1.29+)
+LAST_USED_LABEL = "kubernetes.io/legacy-token-last-used"
+INVALID_SINCE_LABEL = "kubernetes.io/legacy-token-invalid-since"
 
 READ_VERBS = frozenset({"get", "list", "watch"})
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
@@ -153,8 +157,9 @@ def _meta(item: dict[str, Any], origin: Origin, namespaced: bool) -> tuple[str |
     if namespaced and not namespace:
         raise origin.error("metadata.namespace is missing")
     annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
     return namespace, name, {"uid": opt(meta, "uid"), "created": meta.get("creationTimestamp"),
-                             "annotations": annotations}
+                             "annotations": annotations, "labels": labels}
 
 
 class _Cluster:
@@ -163,43 +168,35 @@ class _Cluster:
     def __init__(self, name: str) -> None:
         self.name = name
         self.id = ids.k8s_cluster(name)
-        self._stubbed: set[tuple[int, str]] = set()  # (batch, node id) stubs already added
 
-    def _first(self, batch: Batch, node_id: str) -> bool:
-        key = (id(batch), node_id)
-        if key in self._stubbed:
-            return False
-        self._stubbed.add(key)
-        return True
+    def system(self, batch: ExportBatch, origin: Origin) -> None:
+        batch.stub({"label": "System", "id": self.id, "kind": "k8s_cluster", "name": self.name,
+                    "platform": "Kubernetes"}, origin)
 
-    def system(self, batch: Batch, origin: Origin) -> None:
-        if self._first(batch, self.id):
-            batch.add_node({"label": "System", "id": self.id, "kind": "k8s_cluster", "name": self.name,
-                            "platform": "Kubernetes"}, origin, stub=True)
-
-    def namespace(self, batch: Batch, ns: str, origin: Origin, stub: bool = True, **props: Any) -> str:
+    def namespace(self, batch: ExportBatch, ns: str, origin: Origin, stub: bool = True, **props: Any) -> str:
         node_id = ids.k8s_namespace(self.name, ns)
-        if not stub or self._first(batch, node_id):
-            self.system(batch, origin)
-            batch.add_node({"label": "Resource", "id": node_id, "kind": "namespace", "name": f"{self.name}/{ns}",
-                            **props}, origin, stub=stub)
-            batch.add_edge({"type": "PART_OF", "start": node_id, "end": self.id}, origin)
+        record = {"label": "Resource", "id": node_id, "kind": "namespace", "name": f"{self.name}/{ns}", **props}
+        if stub:
+            batch.stub(record, origin)
+        else:
+            batch.add_node(record, origin)
+        self.system(batch, origin)
+        batch.link("PART_OF", node_id, self.id, origin)
         return node_id
 
-    def service_account(self, batch: Batch, ns: str, name: str, origin: Origin) -> str:
+    def service_account(self, batch: ExportBatch, ns: str, name: str, origin: Origin) -> str:
         node_id = ids.k8s_service_account(self.name, ns, name)
-        if self._first(batch, node_id):
-            self.system(batch, origin)
-            batch.add_node({"label": "Identity", "id": node_id, "kind": "k8s_service_account",
-                            "name": f"{ns}/{name}"}, origin, stub=True)
-            batch.add_edge({"type": "PART_OF", "start": node_id, "end": self.id}, origin)
+        batch.stub({"label": "Identity", "id": node_id, "kind": "k8s_service_account", "name": f"{ns}/{name}"},
+                   origin)
+        self.system(batch, origin)
+        batch.link("PART_OF", node_id, self.id, origin)
         return node_id
 
 
 # -- service accounts and secrets ----------------------------------------------------------------------------
 
 
-def _workload_identity(batch: Batch, sa: str, annotations: dict[str, Any], origin: Origin) -> None:
+def _workload_identity(batch: ExportBatch, sa: str, annotations: dict[str, Any], origin: Origin) -> None:
     role_arn = annotations.get(EKS_ROLE_ANNOTATION)
     if isinstance(role_arn, str) and role_arn.strip():
         role = ids.aws_principal_from_arn(role_arn)
@@ -207,11 +204,11 @@ def _workload_identity(batch: Batch, sa: str, annotations: dict[str, Any], origi
             batch.fail(origin.error(f"annotation {EKS_ROLE_ANNOTATION} is not an IAM role ARN"))
         else:
             account = role.split(":")[1]
-            batch.add_node({"label": "Identity", "id": role, "kind": "iam_role", "name": role.rsplit("/", 1)[-1],
-                            "provider_id": role_arn.strip()}, origin, stub=True)
-            batch.add_node({"label": "System", "id": ids.aws_account(account), "kind": "aws_account",
-                            "name": account, "provider_id": account, "platform": "AWS"}, origin, stub=True)
-            batch.add_edge({"type": "PART_OF", "start": role, "end": ids.aws_account(account)}, origin)
+            batch.stub({"label": "Identity", "id": role, "kind": "iam_role", "name": role.rsplit("/", 1)[-1],
+                        "provider_id": role_arn.strip()}, origin)
+            batch.stub({"label": "System", "id": ids.aws_account(account), "kind": "aws_account",
+                        "name": account, "provider_id": account, "platform": "AWS"}, origin)
+            batch.link("PART_OF", role, ids.aws_account(account), origin)
             batch.add_edge({"type": "CAN_ASSUME", "start": sa, "end": role, "via": "workload_identity"}, origin)
     email = annotations.get(GKE_SA_ANNOTATION)
     if isinstance(email, str) and email.strip():
@@ -219,18 +216,18 @@ def _workload_identity(batch: Batch, sa: str, annotations: dict[str, Any], origi
             batch.fail(origin.error(f"annotation {GKE_SA_ANNOTATION} is not a service account email"))
         else:
             gsa = ids.gcp_service_account(email)
-            batch.add_node({"label": "Identity", "id": gsa, "kind": "service_account", "name": email.strip().lower()},
-                           origin, stub=True)
+            batch.stub({"label": "Identity", "id": gsa, "kind": "service_account", "name": email.strip().lower()},
+                       origin)
             batch.add_edge({"type": "CAN_ASSUME", "start": sa, "end": gsa, "via": "workload_identity"}, origin)
     client_id = annotations.get(AZURE_CLIENT_ANNOTATION)
     if isinstance(client_id, str) and client_id.strip():
         app = ids.azure_app(client_id)
-        batch.add_node({"label": "Identity", "id": app, "kind": "app_registration", "name": client_id.strip(),
-                        "provider_id": client_id.strip().lower()}, origin, stub=True)
+        batch.stub({"label": "Identity", "id": app, "kind": "app_registration", "name": client_id.strip(),
+                    "provider_id": client_id.strip().lower()}, origin)
         batch.add_edge({"type": "CAN_ASSUME", "start": sa, "end": app, "via": "workload_identity"}, origin)
 
 
-def _service_accounts(batch: Batch, cluster: _Cluster, export: _Export) -> None:
+def _service_accounts(batch: ExportBatch, cluster: _Cluster, export: _Export) -> None:
     for origin, item in export.objects["ServiceAccount"]:
         try:
             ns, name, meta = _meta(item, origin, namespaced=True)
@@ -245,7 +242,7 @@ def _service_accounts(batch: Batch, cluster: _Cluster, export: _Export) -> None:
                           origin) is None:
             continue
         cluster.system(batch, origin)
-        batch.add_edge({"type": "PART_OF", "start": node_id, "end": cluster.id}, origin)
+        batch.link("PART_OF", node_id, cluster.id, origin)
         cluster.namespace(batch, ns, origin)
         _workload_identity(batch, node_id, meta["annotations"], origin)
 
@@ -260,7 +257,7 @@ def _secret_keys(item: dict[str, Any]) -> list[str]:
     return sorted(names)
 
 
-def _secrets(batch: Batch, cluster: _Cluster, export: _Export) -> None:
+def _secrets(batch: ExportBatch, cluster: _Cluster, export: _Export) -> None:
     for origin, item in export.objects["Secret"]:
         try:
             ns, name, meta = _meta(item, origin, namespaced=True)
@@ -274,7 +271,7 @@ def _secrets(batch: Batch, cluster: _Cluster, export: _Export) -> None:
                            "description": f"type {secret_type}"}, origin) is None:
             continue
         cluster.system(batch, origin)
-        batch.add_edge({"type": "PART_OF", "start": store, "end": cluster.id}, origin)
+        batch.link("PART_OF", store, cluster.id, origin)
         cluster.namespace(batch, ns, origin)
         if secret_type != TOKEN_TYPE:
             continue
@@ -283,9 +280,13 @@ def _secrets(batch: Batch, cluster: _Cluster, export: _Export) -> None:
             batch.fail(origin.error(f"service account token secret without the {SA_NAME_ANNOTATION} annotation"))
             continue
         token = ids.k8s_token(cluster.name, ns, name)
+        invalid_since = meta["labels"].get(INVALID_SINCE_LABEL)
         if batch.add_node({"label": "Credential", "id": token, "kind": "k8s_token", "name": f"{ns}/{name}",
                            "key_id": meta["uid"], "created_at": meta["created"], "last_rotated_at": meta["created"],
-                           "description": f"long-lived token of service account {ns}/{account.strip()}"},
+                           "last_used_at": meta["labels"].get(LAST_USED_LABEL),
+                           "status": "disabled" if invalid_since else "active",
+                           "description": f"long-lived token of service account {ns}/{account.strip()}"
+                                          + (f", invalid since {invalid_since}" if invalid_since else "")},
                           origin) is None:
             continue
         sa = cluster.service_account(batch, ns, account.strip(), origin)
@@ -293,7 +294,7 @@ def _secrets(batch: Batch, cluster: _Cluster, export: _Export) -> None:
         batch.add_edge({"type": "STORES", "start": store, "end": token}, origin)
 
 
-def _namespaces(batch: Batch, cluster: _Cluster, export: _Export) -> None:
+def _namespaces(batch: ExportBatch, cluster: _Cluster, export: _Export) -> None:
     for origin, item in export.objects["Namespace"]:
         try:
             _, name, meta = _meta(item, origin, namespaced=False)
@@ -310,7 +311,7 @@ def _str_set(value: Any) -> set[str]:
     return {v.strip() for v in value if isinstance(v, str) and v.strip()} if isinstance(value, list) else set()
 
 
-def _roles(batch: Batch, export: _Export) -> dict[tuple[str, str | None, str], _Role]:
+def _roles(batch: ExportBatch, export: _Export) -> dict[tuple[str, str | None, str], _Role]:
     """``("Role", ns, name)`` / ``("ClusterRole", None, name)`` -> rules (non-resource URL rules dropped)."""
     roles: dict[tuple[str, str | None, str], _Role] = {}
     for kind in ("Role", "ClusterRole"):
@@ -355,7 +356,7 @@ def _subjects(binding: dict[str, Any], ns: str | None, accounts: list[tuple[str,
     return out
 
 
-def _rbac(batch: Batch, cluster: _Cluster, export: _Export) -> None:
+def _rbac(batch: ExportBatch, cluster: _Cluster, export: _Export) -> None:
     roles = _roles(batch, export)
     accounts = []
     for origin, item in export.objects["ServiceAccount"]:
@@ -397,8 +398,8 @@ def _rbac(batch: Batch, cluster: _Cluster, export: _Export) -> None:
                     target = scope_target
                     if secret is not None:
                         target = ids.k8s_secret(cluster.name, *secret)
-                        batch.add_node({"label": "SecretStore", "id": target, "kind": "k8s_secret",
-                                        "name": f"{secret[0]}/{secret[1]}"}, origin, stub=True)
+                        batch.stub({"label": "SecretStore", "id": target, "kind": "k8s_secret",
+                                    "name": f"{secret[0]}/{secret[1]}"}, origin)
                     e = edges.setdefault((sa, target), {"level": level, "actions": set(), "origin": origin})
                     if _RANK[level] > _RANK[e["level"]]:
                         e["level"] = level
@@ -456,7 +457,7 @@ def parse(path: Path, scope: str | None = None) -> list[Batch]:
     for group, kinds, build in groups:
         if not any(export.objects[k] for k in kinds):
             continue
-        batch = Batch(source=source_name("k8s", scope, cluster.name, group))
+        batch = ExportBatch(source=source_name("k8s", scope, cluster.name, group))
         build(batch, cluster, export)
         batch.warnings = [w if w.startswith(str(path)) else f"{path}: {w}" for w in batch.warnings]
         batches.append(batch)

@@ -85,16 +85,17 @@ def resolve(batches: list[Batch], nodes: dict[str, dict[str, Any]],
 
 
 # ---------------------------------------------------------------------------------------------- renames
-def _rename(batch: Batch, renames: dict[str, str]) -> None:
-    """Rename nodes and edge endpoints of a batch, merging edges (and stub nodes) that become one."""
+def _rename(batch: Batch, renames: dict[str, str], drop: frozenset[str] = frozenset()) -> None:
+    """Rename nodes and edge endpoints of a batch, merging edges (and stub nodes) that become one; the
+    nodes in ``drop`` are removed (their edges are renamed)."""
     if not renames:
         return
     nodes, origins = [], []
     seen: dict[str, dict[str, Any]] = {}
     for n, o in zip(batch.nodes, batch.node_origins):
-        new_id = renames.get(n["id"], n["id"])
-        if new_id is None:
+        if n["id"] in drop:
             continue
+        new_id = renames.get(n["id"], n["id"])
         n = {**n, "id": new_id} if new_id != n["id"] else n
         if n.get("_stub") and new_id in seen:
             continue  # a second stub of one node adds nothing the merge would keep
@@ -106,8 +107,6 @@ def _rename(batch: Batch, renames: dict[str, str]) -> None:
     by_key: dict[tuple, dict[str, Any]] = {}
     for e, o in zip(batch.edges, batch.edge_origins):
         start, end = renames.get(e["start"], e["start"]), renames.get(e["end"], e["end"])
-        if start is None or end is None:
-            continue
         if (start, end) != (e["start"], e["end"]):
             e = {**e, "start": start, "end": end}
         key = edge_key(e)
@@ -183,8 +182,9 @@ def _resolve_stored_values(batches: list[Batch], nodes: dict[str, dict[str, Any]
             break
     if not targets:
         return
+    resolved = frozenset(ref for ref, t in targets.items() if not is_stored_value(t))
     for b in batches:
-        _rename(b, {ref: t for ref, t in targets.items()})
+        _rename(b, targets, resolved)
     # a fallback placeholder that no export created yet is added as a stub where it is referenced
     present = {n["id"] for n in _all_nodes(batches, nodes)}
     for b in batches:

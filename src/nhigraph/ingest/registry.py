@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import InputError
 from . import inventory, opengraph
 from . import azure, gcp, kubernetes
+from . import github, okta, scanners, slack, vault
 from .aws import access_key_last_used as aws_access_key_last_used
 from .aws import access_keys as aws_access_keys
 from .aws import authz as aws_authz
@@ -31,6 +32,13 @@ FORMATS: tuple[Format, ...] = (
     azure.OAUTH2_GRANTS_FORMAT,
     azure.OWNERS_FORMAT,
     kubernetes.FORMAT,
+    github.REST_FORMAT,
+    github.WORKFLOW_FORMAT,
+    okta.FORMAT,
+    slack.FORMAT,
+    vault.FORMAT,
+    scanners.GITLEAKS,
+    scanners.TRUFFLEHOG,
     inventory.CSV_FORMAT,
 )
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..model.ids import aws_principal, credential_for_key_id, secret_by_fingerprint
+from ..model.ids import aws_principal_from_arn, credential_for_key_id, secret_by_fingerprint
 from ..model.records import Batch
 from ..secrets import fingerprint
 from .base import Format, load_json, looks_like_json, read_text
@@ -135,6 +135,10 @@ def _store(repo: str | None, scan: str, file: str) -> tuple[str, str]:
     return (f"{repo}:file/{file}" if repo else f"scan:{scan}:file/{file}"), kind
 
 
+def _relative(file: str) -> bool:
+    return not file.startswith(("/", "\\")) and not re.match(r"^[A-Za-z]:[\\/]", file)
+
+
 def _location(repo: str | None, file: str | None, commit: str | None, line: Any) -> str:
     where = repo.split(":", 1)[1] if repo else ""
     text = f"{where}:{file}" if where and file else (file or where or "?")
@@ -213,7 +217,7 @@ def parse_gitleaks(path: Path, scope: str | None = None) -> list[Batch]:
         del secret
         if cred[0].startswith("secret:unidentified:"):
             em.warn(where, "the value is redacted, so the finding cannot be matched to a known credential")
-        repo = repo_key(f.get("Link")) or repo_default
+        repo = repo_key(f.get("Link")) or (repo_default if _relative(file) else None)
         commit = f.get("Commit") if isinstance(f.get("Commit"), str) else None
         date = scan_date(f.get("Date"))
         if f.get("Date") and date is None:
@@ -288,7 +292,9 @@ def _truffle_finding(em: Emitter, leaks: dict[str, Leak], obj: dict[str, Any], w
     del raw, raw2, key_hint, fp_value
     if cred[0].startswith("secret:unidentified:"):
         em.warn(where, "the finding has no value to match (Raw is empty)")
-    repo = repo_key(src.get("repository")) or repo_key(src.get("link")) or named_repo
+    repo = repo_key(src.get("repository")) or repo_key(src.get("link"))
+    if repo is None and isinstance(file, str) and _relative(file):
+        repo = named_repo  # a relative path in a scan of the repository the file name names
     commit = src.get("commit") if isinstance(src.get("commit"), str) else None
     date = scan_date(src.get("timestamp"))
     store = None
@@ -300,9 +306,9 @@ def _truffle_finding(em: Emitter, leaks: dict[str, Leak], obj: dict[str, Any], w
                    verified=obj.get("Verified") is True)
     extra = obj.get("ExtraData") if isinstance(obj.get("ExtraData"), dict) else {}
     arn = extra.get("arn")
-    m = re.match(r"^arn:aws:iam::(\d{12}):user/(?:.*/)?([^/]+)$", arn) if isinstance(arn, str) else None
-    if m and leak.key_id:
-        leak.identities.add(aws_principal(m[1], "user", m[2]))
+    ident = aws_principal_from_arn(arn) if isinstance(arn, str) and ":user/" in arn else None
+    if ident and leak.key_id:
+        leak.identities.add(ident)
 
 
 # ---------------------------------------------------------------------------------------------- detection

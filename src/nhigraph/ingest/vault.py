@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import InputError
-from ..model.ids import credential_for_key_id
+from ..model.ids import credential_for_key_id, k8s_service_account
 from ..model.records import Batch
 from .base import Format, load_json, looks_like_json, read_text
 from .exports import SEP, Emitter, environment_of, max_level, source_name, when
@@ -352,7 +352,7 @@ def _role(path: Path, cluster: str, vpath: list[str], data: dict[str, Any], scop
             em.warn("data", "role binds no service account name or namespace")
         for ns in namespaces:
             for sa in names:
-                sid = f"k8s:{k8s_cluster}:{ns}/sa/{sa}"
+                sid = k8s_service_account(k8s_cluster, ns, sa)
                 em.stub({"label": "Identity", "id": sid, "kind": "k8s_service_account",
                          "name": f"{ns}/{sa}" if "*" not in (ns + sa) else f"{ns}/{sa} (any matching)"},
                         "data.bound_service_account_names")
@@ -466,7 +466,8 @@ def _detect(path: Path, head: bytes) -> bool:
         return SEP in name and b"path" in head and (b"capabilities" in head or b"policy" in head)
     if not looks_like_json(head) or not name.endswith(".json"):
         return False
-    if b'"request_id"' in head and b'"data"' in head:
+    if b'"data"' in head and (b'"request_id"' in head or SEP in name):
+        # `vault read -format=json` output (or the HTTP API's, which has the same envelope)
         return (b'"current_version"' in head or b'"token_policies"' in head or b'"bind_secret_id"' in head
                 or b'"bound_service_account_names"' in head or b'"bound_audiences"' in head
                 or (b'"rules"' in head and b'"name"' in head))

@@ -224,7 +224,7 @@ def severity_trend(previous: dict[str, int], current: dict[str, int], prev_label
         ax.grid(axis="y", color=GRID)
         ax.set_axisbelow(True)
         ax.margins(y=0.18)
-        ax.legend(frameon=False, fontsize=8)
+        ax.legend(frameon=False, fontsize=8, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
         return Chart("severity-trend", "Findings by severity, previous period and now",
                      to_svg(fig, "c-trend", "Findings by severity, previous period and now"))
 
@@ -243,7 +243,9 @@ def report_charts(report) -> list[Chart]:
         charts.append(severity_trend(report.severity_counts(report.previous.analysis.findings),
                                      report.severity_counts(), f"previous ({report.previous.info.name})",
                                      f"now ({report.snapshot.name})"))
-    charts.append(integration_scores(report.scores()))
+    scores = integration_scores(report.scores())
+    scores.wide = report.previous is not None  # keeps the two-column grid without a hole
+    charts.append(scores)
     charts.append(top_blast_radius(report.top_blast_radius(10)))
     charts.append(credential_ages(report.facts.age_histogram(), report.thresholds.rotation_days))
     charts.append(owners_per_nhi(report.facts.owner_histogram() if report.facts.ownership_known else None))

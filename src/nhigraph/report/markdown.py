@@ -35,6 +35,15 @@ def cell(value: Any) -> str:
     return "".join(out)
 
 
+def when(value: Any) -> str:
+    """A time for people: minutes, UTC."""
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return "unknown" if value in (None, "") else cell(value)
+
+
 def code(value: Any) -> str:
     """An id in a table cell. Plain escaped text: a code span cannot hold every untrusted string safely."""
     return cell(value)
@@ -63,11 +72,11 @@ def render_markdown(report: Report) -> str:
     r, a = report, report.analysis
     snap = r.snapshot
     lines = [f"# {cell(r.title)} {r.period}", "",
-             f"Snapshot `{cell(snap.name)}` observed {cell(snap.observed_at)}; {snap.total_nodes} nodes, "
+             f"Snapshot `{cell(snap.name)}` observed {when(snap.observed_at)}; {snap.total_nodes} nodes, "
              f"{snap.total_edges} edges. "
-             + (f"Compared with `{cell(r.previous.info.name)}` observed {cell(r.previous.info.observed_at)}. "
+             + (f"Compared with `{cell(r.previous.info.name)}` observed {when(r.previous.info.observed_at)}. "
                 if r.previous else "No earlier period to compare with. ")
-             + f"Backend: {r.backend}. Generated {cell(r.generated_at)}.", "",
+             + f"Backend: {r.backend}. Generated {when(r.generated_at)}.", "",
              "## Executive summary", ""]
     rows = []
     for h in r.headlines():
@@ -97,7 +106,7 @@ def render_markdown(report: Report) -> str:
             lines += ["Unknown: owner status needs both snapshots on the embedded backend.", ""]
         elif d.owners_left:
             lines += _table(["owner", "departed", "active NHIs", "now with no active owner"],
-                            [(f"{cell(o['name'])} ({code(o['owner'])})", cell(o["departed_at"]),
+                            [(f"{cell(o['name'])} ({code(o['owner'])})", when(o["departed_at"]),
                               cell([n["id"] for n in o["nhis"]]), o["orphaned"]) for o in d.owners_left])
         else:
             lines += ["None.", ""]

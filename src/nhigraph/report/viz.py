@@ -209,8 +209,9 @@ def blast_radius_view(estate: Estate, cred: str, br: BlastRadius | None = None) 
     notes = ["Node size: access level (read < write < admin). Red border: no active owner. Dashed: stored "
              "copies and access through a system grant."]
     if d.get("leaked"):
-        notes.insert(0, f"LEAKED {d.get('leaked_at') or ''} at {d.get('leak_location') or 'unknown location'}: "
-                        "revoke first.")
+        when = d.get("leaked_at")
+        when = when.strftime("%Y-%m-%d %H:%M UTC") if hasattr(when, "strftime") else (when or "date unknown")
+        notes.insert(0, f"LEAKED {when} at {d.get('leak_location') or 'unknown location'}: revoke first.")
     return GraphView("reach", f"Blast radius of {d.get('name') or cred}", sub, list(order.values()),
                      list(edges.values()), notes, hierarchical=True)
 

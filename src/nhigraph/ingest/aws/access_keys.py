@@ -115,11 +115,12 @@ def parse(path: Path, scope: str | None = None) -> list[Batch]:
     return [batch]
 
 
-def _detect(path: Path, head: bytes) -> bool:
+def detect(path: Path, head: bytes) -> bool:
+    """A ``list-access-keys`` output (its first bytes name ``AccessKeyMetadata``)."""
     return looks_like_json(head) and b'"AccessKeyMetadata"' in head
 
 
 FORMAT = Format("aws-list-access-keys", "AWS IAM access keys of a user",
                 "`aws iam list-access-keys --user-name bob > 123456789012/list-access-keys-bob.json` (no "
                 "account in the output: a 12-digit account id in the file or folder name, or `--scope "
-                "<account id>`)", _detect, parse)
+                "<account id>`)", detect, parse)

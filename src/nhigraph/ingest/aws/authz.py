@@ -86,10 +86,10 @@ class Principal:
     origin: Origin
     record: dict[str, Any]
     statements: list[Statement] = field(default_factory=list)
+    id: str = ""
 
-    @property
-    def id(self) -> str:
-        return ids.aws_principal(self.account, self.kind, self.name)
+    def __post_init__(self) -> None:
+        self.id = ids.aws_principal(self.account, self.kind, self.name)
 
 
 class _Run:
@@ -151,8 +151,9 @@ class _Run:
         if text in self._reported:
             return
         self._reported.add(text)
-        if account is not None or self.first_account is not None:
-            self.batch(account or self.first_account).warnings.append(text)  # type: ignore[arg-type]
+        target = account or self.first_account
+        if target is not None:
+            self.batch(target).warnings.append(text)
 
     def results(self) -> list[Batch]:
         out = []
@@ -207,13 +208,13 @@ class _Policies:
     def statements(self, label: str, document: Any, origin: Origin, account: str | None,
                    username: str | None) -> list[Statement]:
         uses_vars = "${" in (document if isinstance(document, str) else compact_json(document))
-        key = (label, username if uses_vars else None)
+        key = (f"{origin.record} {label}", username if uses_vars else None)
         if key not in self._cache:
             try:
                 doc = common.decode_document(document)
                 self._cache[key] = parse_statements(doc, label, username)
             except ValueError as exc:
-                self.run.fail(account, origin.error(f"policy {label}: {exc}"))
+                self.run.fail(account, origin.error(f"{label}: {exc}"))
                 self._cache[key] = None
         return self._cache[key] or []
 
@@ -223,11 +224,11 @@ class _Policies:
             return []
         arn = ref["PolicyArn"]
         if arn in self.managed:
-            label, document, porigin = self.managed[arn]
-            return self.statements(label, document, porigin, account, username)
+            name, document, porigin = self.managed[arn]
+            return self.statements(f"managed policy {name}", document, porigin, account, username)
         name = arn.rsplit("/", 1)[-1]
         if arn.startswith("arn:aws:iam::aws:policy/") and name in KNOWN_MANAGED:
-            return self.statements(name, KNOWN_MANAGED[name], origin, account, username)
+            return self.statements(f"managed policy {name}", KNOWN_MANAGED[name], origin, account, username)
         self.run.warn(account, f"managed policy {arn} is attached but not in Policies; its permissions are "
                                "unknown (export without --filter, or include AWSManagedPolicy)")
         return []
@@ -240,7 +241,7 @@ def _inline(policies: _Policies, items: Any, kind: str, origin: Origin, account:
         if not isinstance(p, dict) or "PolicyDocument" not in p:
             policies.run.fail(account, origin.error(f"{kind} entry needs a PolicyName and a PolicyDocument"))
             continue
-        label = f"{origin.record} inline {p.get('PolicyName')}"
+        label = f"inline policy {p.get('PolicyName')}"
         out += policies.statements(label, p["PolicyDocument"], origin, account, username)
     return out
 
@@ -309,10 +310,14 @@ def parse(path: Path, scope: str | None = None, *, owner_role: str = common.DEFA
             groups[(g.account, g.name)] = g
 
     principals: list[Principal] = []
+    seen: set[str] = set()
     for section, kind in (("UserDetailList", "user"), ("RoleDetailList", "role")):
         for i, item in enumerate(_section(doc, section, path)):
             p = _principal(run, item, section, i, kind)
-            if p is not None:
+            if p is not None and p.id in seen:
+                run.fail(p.account, p.origin.error(f"duplicate {kind} {p.name!r}: reported twice in one export"))
+            elif p is not None:
+                seen.add(p.id)
                 principals.append(p)
 
     for p in principals:
@@ -430,8 +435,17 @@ class _Trusts:
             if isinstance(uid, str):
                 self.by_unique_id[uid] = p
         self.accounts = set(run.batches)
+        self._hubs: set[tuple[str, str]] = set()
+        #: each principal's statements about sts:AssumeRole, checked per trust
+        self.assume_statements = {p.id: [st for st in p.statements if st.matches_action(ASSUME)]
+                                  for p in principals}
+        #: the principals that may call sts:AssumeRole on something at all (the candidates of a broad trust)
+        self.assumers = [p for p in principals
+                         if any(st.effect == "Allow" for st in self.assume_statements[p.id])]
         #: role id -> service principals its trust allows
         self.services: dict[str, set[str]] = {}
+        #: (account, service principal) -> roles of the account that trust it, with the trust's condition
+        self.trusting: dict[tuple[str, str], list[tuple[Principal, dict[str, Any] | None]]] = {}
         #: (start, end) -> edge properties gathered from every statement that gives it
         self.edges: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -442,18 +456,21 @@ class _Trusts:
         for p in self.principals:
             self._passrole(p)
         for (start, end), e in self.edges.items():
-            role = e["role"]
             edge = {"type": "CAN_ASSUME", "start": start, "end": end, "via": e["via"],
                     "condition": _any_of_json(e["conditions"])}
             if e["external_id"] is not None:
                 edge["external_id_required"] = e["external_id"]
-            self.run.edge(role.account, edge, role.origin)
+            self.run.edge(e["account"], edge, e["origin"])
 
     def _add(self, start: str, role: Principal, via: str, condition: Any, external_id: bool | None) -> None:
-        e = self.edges.get((start, role.id))
+        self._add_to(start, role.id, role.account, role.origin, via, condition, external_id)
+
+    def _add_to(self, start: str, end: str, account: str, origin: Origin, via: str, condition: Any,
+                external_id: bool | None) -> None:
+        e = self.edges.get((start, end))
         if e is None:
-            self.edges[(start, role.id)] = {"role": role, "via": via, "conditions": [condition],
-                                            "external_id": external_id}
+            self.edges[(start, end)] = {"account": account, "origin": origin, "via": via,
+                                        "conditions": [condition], "external_id": external_id}
             return
         if e["via"] != via and via == "passrole":
             return  # a direct trust already gives this path
@@ -498,6 +515,7 @@ class _Trusts:
                     self._aws(r, value, cond)
                 elif ptype == "Service" and ASSUME in actions:
                     self.services.setdefault(r.id, set()).add(value.lower())
+                    self.trusting.setdefault((r.account, value.lower()), []).append((r, cond))
                     self._service(r, value, cond)
                 elif ptype == "Federated" and actions & {WEB_IDENTITY, SAML}:
                     self._federated(r, value, cond, actions)
@@ -558,7 +576,7 @@ class _Trusts:
         ext_id = _has_external_id(cond)
         if p is not None:
             if p.account != r.account:  # cross-account: the caller's own policies must allow it too
-                ok, icond, human = allows(p.statements, ASSUME, r.arn)
+                ok, icond, human = allows(self.assume_statements[p.id], ASSUME, r.arn)
                 if not ok:
                     return
                 self._add(p.id, r, "trust", all_of(_json(cond), icond, _MFA_BLOCK if human else None), ext_id)
@@ -591,9 +609,9 @@ class _Trusts:
         if account not in self.accounts:
             self._add(self._external_account(r, account), r, "trust", cond, ext_id)
             return
-        for p in self.principals:
+        for p in self.assumers:
             if p.account == account and p.id != r.id:
-                ok, icond, human = allows(p.statements, ASSUME, r.arn)
+                ok, icond, human = allows(self.assume_statements[p.id], ASSUME, r.arn)
                 if ok:
                     self._add(p.id, r, "trust", all_of(_json(cond), icond, _MFA_BLOCK if human else None), ext_id)
 
@@ -604,9 +622,9 @@ class _Trusts:
                       r.origin)
         ext_id = _has_external_id(cond)
         self._add(ANYONE, r, "trust", cond, ext_id)
-        for p in self.principals:
+        for p in self.assumers:
             if p.id != r.id:
-                ok, icond, human = allows(p.statements, ASSUME, r.arn)
+                ok, icond, human = allows(self.assume_statements[p.id], ASSUME, r.arn)
                 if ok:
                     self._add(p.id, r, "trust", all_of(_json(cond), icond, _MFA_BLOCK if human else None), ext_id)
 
@@ -647,19 +665,48 @@ class _Trusts:
 
     # PassRole
     def _passrole(self, p: Principal) -> None:
+        """CAN_ASSUME via passrole. Who may pass *every* role of the account (no Deny on PassRole) goes
+        through one workload node per service (``aws:<account>:workload/<service>``), which assumes each
+        role trusting the service: edges grow with principals plus roles, not their product."""
         services = {svc for action, svc in PASSROLE_COMPUTE.items() if allows_anywhere(p.statements, action)}
         if not services or not allows_anywhere(p.statements, "iam:PassRole"):
             return
-        for r in self.principals:
-            if r.kind != "role" or r.account != p.account or r.id == p.id:
+        partition = (parse_arn(p.arn) or Arn("", "aws", "", "", "", "")).partition
+        any_role = f"arn:{partition}:iam::{p.account}:role/*"
+        denied = any(st.effect == "Deny" and st.matches_action("iam:passrole") for st in p.statements)
+        ok, cond, _ = allows(p.statements, "iam:PassRole", any_role)
+        direct = set()
+        for svc in sorted(services):
+            if not any(r.id != p.id for r, _ in self.trusting.get((p.account, svc), ())):
                 continue
-            usable = services & self.services.get(r.id, set())
-            if not usable:
-                continue
-            ok, cond, _ = allows(p.statements, "iam:PassRole", r.arn)
-            if not ok or not _passable_to(p.statements, r.arn, usable):
-                continue
-            self._add(p.id, r, "passrole", cond, None)
+            if ok and not denied and _passable_to(p.statements, any_role, {svc}):
+                hub = self._workload(p.account, svc, p.origin)
+                self._add_to(p.id, hub, p.account, p.origin, "passrole", cond, None)
+            else:
+                direct.add(svc)
+        for svc in sorted(direct):
+            for r, _ in self.trusting[(p.account, svc)]:
+                if r.id == p.id:
+                    continue
+                rok, rcond, _ = allows(p.statements, "iam:PassRole", r.arn)
+                if rok and _passable_to(p.statements, r.arn, {svc}):
+                    self._add(p.id, r, "passrole", rcond, None)
+
+    def _workload(self, account: str, service: str, origin: Origin) -> str:
+        """The code a compute service runs in the account as a role passed to it."""
+        hub = f"{ids.aws_account(account)}:workload/{service}"
+        if (account, service) in self._hubs:
+            return hub
+        self._hubs.add((account, service))
+        self.run.node(account, {"label": "Identity", "id": hub, "kind": "workload",
+                                "name": f"{service} workloads in {account}", "external": False,
+                                "description": f"code {service} runs as a role passed to it (iam:PassRole): "
+                                               "whoever may create it can act as every role trusting the "
+                                               "service"}, origin)
+        self.run.edge(account, {"type": "PART_OF", "start": hub, "end": ids.aws_account(account)}, origin)
+        for r, cond in self.trusting[(account, service)]:
+            self._add_to(hub, r.id, account, r.origin, "passrole", cond, None)
+        return hub
 
 
 def _passable_to(statements: list[Statement], role_arn: str, services: set[str]) -> bool:

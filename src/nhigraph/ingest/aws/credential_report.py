@@ -106,7 +106,7 @@ def sibling_keys(path: Path, account: str, scope: str | None = None) -> dict[str
         try:
             with open(f, "rb") as fh:
                 head = fh.read(HEAD_BYTES)
-            if not access_keys._detect(f, head):
+            if not access_keys.detect(f, head):
                 continue
             other = common.account_from_path(f, scope)
             if other is not None and other != account:

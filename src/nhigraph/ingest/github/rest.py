@@ -49,6 +49,10 @@ WHATS = {
     "credential-authorizations": "sso-credentials",
     "hooks": "hooks", "webhooks": "hooks",
 }
+#: file names claimed by detection alone (the short aliases need the content to look like GitHub's too)
+DISTINCT_NAMES = frozenset({"installations", "app-installations", "deploy-keys", "actions-secrets",
+                            "environment-secrets", "actions-variables", "personal-access-tokens",
+                            "fine-grained-pats", "credential-authorizations", "webhooks"})
 LIST_KEY = {"installations": "installations", "secrets": "secrets", "variables": "variables"}
 _REPO_URL = re.compile(r"/repos/(?P<org>[^/]+)/(?P<repo>[^/]+)/(?:keys|hooks)/")
 _ORG_HOOK_URL = re.compile(r"/orgs/(?P<org>[^/]+)/hooks/")
@@ -408,7 +412,9 @@ def _detect(path: Path, head: bytes) -> bool:
     if not looks_like_json(head) or not path.name.lower().endswith(".json"):
         return False
     name = NameScope.of(path)
-    if name.parts and name.kind in WHATS:
+    if name.parts and name.kind in DISTINCT_NAMES:
+        return True
+    if b'"total_count"' in head and (b'"secrets"' in head or b'"variables"' in head) and b'"updated_at"' in head:
         return True
     return any(marker in head for marker in (
         b'"access_tokens_url"', b'"credential_authorized_at"', b'"token_expired"')) or (
