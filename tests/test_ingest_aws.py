@@ -505,6 +505,7 @@ def test_bad_records_are_one_error_each_and_the_rest_is_ingested(ws, tmp_path):
     del doc["RoleDetailList"][3]["Arn"]  # partner-role
     doc["RoleDetailList"][2]["RolePolicyList"][0]["PolicyDocument"]["Statement"][0]["Effect"] = "Permit"
     doc["UserDetailList"][1]["UserPolicyList"][0]["PolicyDocument"] = "%7Bnot json"
+    doc["RoleDetailList"][4]["CreateDate"] = "yesterday"  # eks-workload
     path = _write(tmp_path, "authz.json", doc)
     result = ingest([path], ws)
     assert sorted(str(e) for e in result.errors) == sorted([
@@ -513,9 +514,11 @@ def test_bad_records_are_one_error_each_and_the_rest_is_ingested(ws, tmp_path):
         "or Deny, got 'Permit'",
         f"{path}: UserDetailList[1] (auditor): inline policy reports-with-mfa: policy document is not JSON: "
         "Expecting property name enclosed in double quotes (column 2)",
+        f"{path}: RoleDetailList[4] (eks-workload): Identity created_at: not an ISO 8601 date or date-time: "
+        "'yesterday' (use e.g. 2026-01-31 or 2026-01-31T12:00:00Z)",
     ])
     estate = Estate.load(ws)
-    assert R("partner-role") not in estate.g and R("open-role") in estate.g
+    assert R("partner-role") not in estate.g and R("eks-workload") not in estate.g and R("open-role") in estate.g
     assert out(estate, R("open-role"), "HAS_ACCESS") == {}
     assert out(estate, R("lambda-admin"), "HAS_ACCESS")[ACCT]["level"] == "admin"
     assert ws.load().manifest["sources"]["aws:authz:111122223333"]["partial"] is True

@@ -130,12 +130,15 @@ class Batches:
 
 
 def subject_from_name(path: Path, suffixes: tuple[str, ...] = ()) -> str:
-    """A file's name without ``.json``/``.ndjson`` and without one of ``suffixes`` (``.iam-policy``)."""
+    """A file's name without ``.json``/``.ndjson`` and without one of ``suffixes`` (``.iam-policy``); in the
+    ``subject__what.json`` convention of the other exports, the part before the first ``__``."""
     name = path.name
     for ext in (".json", ".ndjson", ".jsonl", ".txt"):
         if name.lower().endswith(ext):
             name = name[: -len(ext)]
             break
+    if "__" in name.strip("_"):
+        return name.split("__", 1)[0]
     for suffix in suffixes:
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]

@@ -2,7 +2,8 @@
 ``kubectl get ... -o json``.
 
 One file is one cluster, and the cluster is named by the file: ``prod-eks.json``, or
-``prod-eks.rbac.json`` and ``prod-eks.secrets.json`` for separate exports (the name up to the first dot).
+``prod-eks.rbac.json`` and ``prod-eks.secrets.json`` (or ``prod-eks__rbac.json``) for separate exports: the
+name up to the first dot or ``__``.
 kubectl's output does not name the cluster, so a file named only after what it holds (``rbac.json``,
 ``serviceaccounts.json``) is refused rather than guessed at. Ids (see :mod:`nhigraph.model.ids`):
 ``k8s:<cluster>`` (System ``k8s_cluster``), ``k8s:<cluster>:ns/<ns>`` (Resource ``namespace``),
@@ -112,8 +113,9 @@ class _Export:
 
 
 def cluster_name(path: Path) -> str:
-    """The cluster a file comes from: its name up to the first dot (``prod-eks.rbac.json`` -> ``prod-eks``)."""
-    name = path.name.split(".", 1)[0]
+    """The cluster a file comes from: its name up to the first dot (``prod-eks.rbac.json`` -> ``prod-eks``),
+    or up to the first ``__`` (``prod-eks__rbac.json``, the ``scope__what`` convention of the other exports)."""
+    name = path.name.split(".", 1)[0].split("__", 1)[0]
     if not name or name.lower() in GENERIC_NAMES or not CLUSTER_NAME.match(name):
         raise InputError(path, None, "cannot tell which cluster this export comes from: name the file after "
                          "the cluster, e.g. CLUSTER.json or CLUSTER.rbac.json")

@@ -19,6 +19,9 @@ from ..analysis.findings import NIST_CSF, OWASP_NHI
 from .build import CONCEPTS, Report
 
 #: rows shown per offender table (every finding is always shown; the CSV and JSON have everything)
+#: findings listed one by one in report.html (the rest are in findings.csv and metrics.json), so a
+#: large estate's report stays small enough to open and mail
+FINDINGS_LIMIT = 1000
 TABLE_LIMIT = 200
 
 
@@ -71,4 +74,5 @@ def render_html(report: Report, charts: list | None = None) -> str:
 
         charts = report_charts(report)
     return environment().get_template("report.html.j2").render(
-        report=report, charts=charts, concepts=concepts(report), limit=TABLE_LIMIT)
+        report=report, charts=charts, concepts=concepts(report), limit=TABLE_LIMIT,
+        findings_limit=FINDINGS_LIMIT)

@@ -120,12 +120,13 @@ class _Run:
             self.node(account, common.account_node(account), self.origin("account"))
         return self.batches[account]
 
-    def node(self, account: str, record: dict[str, Any], origin: Origin, stub: bool = False) -> None:
+    def node(self, account: str, record: dict[str, Any], origin: Origin, stub: bool = False) -> bool:
+        """Add a node once per batch; False when the record is bad (its error is kept)."""
         b = self.batch(account)
         if record["id"] in self._nodes[account]:
-            return
+            return True
         self._nodes[account].add(record["id"])
-        b.add_node(record, origin, stub=stub)
+        return b.add_node(record, origin, stub=stub) is not None
 
     def edge(self, account: str, record: dict[str, Any], origin: Origin) -> None:
         b = self.batch(account)
@@ -320,11 +321,13 @@ def parse(path: Path, scope: str | None = None, *, owner_role: str = common.DEFA
                 seen.add(p.id)
                 principals.append(p)
 
+    emitted = []
     for p in principals:
         _statements_of(run, policies, p, groups)
-        _emit_identity(run, p)
-        _emit_grants(run, p)
-    _Trusts(run, principals).resolve()
+        if _emit_identity(run, p):  # a bad record (e.g. an unreadable CreateDate) is one error, no more
+            _emit_grants(run, p)
+            emitted.append(p)
+    _Trusts(run, emitted).resolve()
     return run.results()
 
 
@@ -347,7 +350,7 @@ def _statements_of(run: _Run, policies: _Policies, p: Principal, groups: dict[tu
     p.statements = st
 
 
-def _emit_identity(run: _Run, p: Principal) -> None:
+def _emit_identity(run: _Run, p: Principal) -> bool:
     rec = p.record
     tags = common.tag_pairs(rec.get("Tags"))
     last_used = rec.get("RoleLastUsed") if isinstance(rec.get("RoleLastUsed"), dict) else {}
@@ -355,9 +358,11 @@ def _emit_identity(run: _Run, p: Principal) -> None:
             "created_at": rec.get("CreateDate"), "last_used_at": last_used.get("LastUsedDate"),
             "external": False, "description": rec.get("Description") if isinstance(rec.get("Description"), str)
             else None, **common.tag_properties(tags)}
-    run.node(p.account, node, p.origin)
+    if not run.node(p.account, node, p.origin):
+        return False
     run.edge(p.account, {"type": "PART_OF", "start": p.id, "end": ids.aws_account(p.account)}, p.origin)
     common.add_tag_links(run.tag_batches[p.account], p.id, tags, p.origin, run.owner_role)
+    return True
 
 
 def _is_role_use_on_role(pair: Pair, arn: Arn | None) -> bool:
