@@ -183,7 +183,8 @@ def test_the_tenant_is_inferred_from_single_tenant_apps(tmp_path):
     f = tmp_path / "sps.json"
     shutil.copy(SPS, f)
     [batch] = azure.parse_service_principals(f)
-    assert batch.source == f"azure:{TENANT}:service-principals" and not [w for w in batch.warnings if "home tenant" in w]
+    assert batch.source == f"azure:{TENANT}:service-principals"
+    assert not [w for w in batch.warnings if "home tenant" in w]
     contoso = next(x for x in batch.nodes if x["id"] == CONTOSO)
     assert contoso["external"] is True
     # without a single-tenant app nothing says which tenant is home: third parties stay unidentified

@@ -152,7 +152,8 @@ def test_asset_inventory_policies(gcp_ws):
     assert (n[secret]["label"], n[secret]["kind"]) == ("SecretStore", "secrets_manager")
     assert n["gcp:acme-data"]["provider_id"] == "598765432109"  # the number, mapped to the id in the same file
     assert {(bucket, "gcp:acme-data"), (secret, "gcp:acme-data"), ("gcp:acme-data", "gcp:folders/311112222333"),
-            ("gcp:pubsub.googleapis.com/projects/acme-data/topics/orders", "gcp:acme-data")} <= edges_of(snap, "PART_OF")
+            ("gcp:pubsub.googleapis.com/projects/acme-data/topics/orders", "gcp:acme-data")} \
+        <= edges_of(snap, "PART_OF")
     access = edges_of(snap, "HAS_ACCESS")
     assert {(ETL, "gcp:acme-data", "admin"), (ETL, bucket, "admin"), (ETL, secret, "read"),
             ("gcp:sa:auditor@acme-sec.iam.gserviceaccount.com", "gcp:organizations/1234567890", "read"),
@@ -241,6 +242,7 @@ def test_wrong_records_are_errors_naming_the_record(tmp_path):
         f"{f}: [2]: required field 'email' is missing"]
     ids = {n["id"] for b in batches for n in b.nodes}
     assert DEPLOYER in ids and GKE in ids
+    assert all(b.partial for b in batches)  # the bad records' accounts must not be cleaned up
     keys = json.loads(KEYS_FILE.read_text())
     keys[0]["name"] = "keys/90c48f61c65cd56224a12ab18e6ee9ca9c3aee7c"
     kf = tmp_path / KEYS_FILE.name
@@ -257,6 +259,15 @@ def test_wrong_records_are_errors_naming_the_record(tmp_path):
     assert [str(e) for e in batch.errors] == [f"{pf}: bindings[0]: 'members' must be a list",
                                               f"{pf}: bindings[1]: required field 'role' is missing"]
     assert (DEPLOYER, "gcp:acme-prod") in {(e["start"], e["end"]) for e in batch.edges}
+
+
+@pytest.mark.parametrize("name,subject", [
+    ("acme-prod.json", ("project", "acme-prod")), ("acme-prod.iam-policy.json", ("project", "acme-prod")),
+    ("acme-prod__iam-policy.json", ("project", "acme-prod")),
+    ("Deployer@acme-prod.iam.gserviceaccount.com.json", ("sa", "deployer@acme-prod.iam.gserviceaccount.com")),
+])
+def test_a_bare_policy_is_named_by_its_file(name, subject):
+    assert gcp._policy_subject(Path(name)) == subject
 
 
 def test_a_policy_named_after_nothing_is_a_file_error(tmp_path):

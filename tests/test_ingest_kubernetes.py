@@ -91,7 +91,7 @@ def test_format_is_registered_and_detected():
 
 
 @pytest.mark.parametrize("name,cluster", [("prod-eks.json", "prod-eks"), ("prod-eks.rbac.json", "prod-eks"),
-                                          ("eu_west.1.json", "eu_west")])
+                                          ("eu_west.1.json", "eu_west"), ("prod-eks__rbac.json", "prod-eks")])
 def test_the_file_names_the_cluster(name, cluster):
     assert kubernetes.cluster_name(Path(name)) == cluster
 

@@ -126,7 +126,13 @@ class Batches:
         return self._by_source[source]
 
     def all(self) -> list[Batch]:
-        return list(self._by_source.values())
+        """Every batch; if any record of the file was bad, all are partial (a bad record may have been the one
+        telling which source it belonged to, so no source of the file may be cleaned up)."""
+        batches = list(self._by_source.values())
+        if any(b.partial for b in batches):
+            for b in batches:
+                b.partial = True
+        return batches
 
 
 def subject_from_name(path: Path, suffixes: tuple[str, ...] = ()) -> str:

@@ -351,7 +351,13 @@ APP_JS = """(function () {
   var edges = new vis.DataSet(data.edges);
   var container = document.getElementById("graph");
   var network = new vis.Network(container, {nodes: nodes, edges: edges}, data.options);
-  network.once("afterDrawing", function () { document.body.setAttribute("data-ready", "1"); });
+  network.once("afterDrawing", function () {
+    // a fixed (hierarchical) layout never stabilises: size to the container and fit once drawn
+    network.setSize(container.clientWidth + "px", container.clientHeight + "px");
+    network.redraw();
+    network.fit({animation: false});
+    document.body.setAttribute("data-ready", "1");
+  });
   network.once("stabilizationIterationsDone", function () { network.fit(); });
   var input = document.getElementById("filter");
   var count = document.getElementById("shown");

@@ -16,7 +16,9 @@ What becomes what (the policy rules are in :mod:`.policy`, the full list in ``te
   or SAML provider (``System``); an account outside the file becomes an external ``System`` stub, and a
   ``Vendor`` stub (``unknown_external``, id ``vendor:aws:<account>``) that ``HOLDS`` the role;
 - ``iam:PassRole`` on a role plus an action that runs code as a passed role (:data:`PASSROLE_COMPUTE`) is
-  ``CAN_ASSUME`` ``via`` passrole, when the role trusts that compute service;
+  ``CAN_ASSUME`` ``via`` passrole, when the role trusts that compute service; who may pass every role goes
+  through one ``workload`` Identity per account and service (``aws:<account>:workload/<service>``), so the
+  edges grow with principals plus roles, not their product;
 - ``owner``/``team``/``vendor`` tags are ``OWNS``/``HOLDS`` edges from stubs, in a separate batch (source
   ``aws:authz:<account>:tags``); ``env`` and ``business_unit`` tags are properties.
 
