@@ -44,6 +44,11 @@ def run(paths: Iterable[Path | str], ws: Workspace, observed_at: datetime = OBSE
     return ingest(list(paths), ws, observed_at=observed_at, **kw)
 
 
+def exports(folder: Path) -> list[Path]:
+    """The export files of a fixture folder (not its README or licence)."""
+    return sorted(f for f in folder.rglob("*") if f.is_file() and not f.name.startswith(("README", "LICENSE")))
+
+
 def edges_of(snap, type_: str) -> set[tuple[str, str]]:
     return {(k[1], k[2]) for k in snap.edges if k[0] == type_}
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
-from ingest_support import GITHUB, OBSERVED, WEB_WORKFLOWS, WORKFLOWS, edge, edges_of, formats, ids_of, link_step, run
+from ingest_support import GITHUB, WEB_WORKFLOWS, WORKFLOWS, edge, edges_of, formats, ids_of, link_step, run
 
 from nhigraph.cli import cli
 from nhigraph.errors import InputError

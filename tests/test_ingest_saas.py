@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from ingest_support import SAAS, edge, edges_of, formats, ids_of, run
+from ingest_support import SAAS, edge, edges_of, exports, formats, run
 
 from nhigraph.analysis.debt import DebtAnalysis
 from nhigraph.analysis.estate import Estate
@@ -25,7 +25,7 @@ TEAM = "slack:T0HFE6EBT"
 @pytest.fixture(scope="module")
 def snap(tmp_path_factory):
     ws = Workspace(tmp_path_factory.mktemp("saas") / "ws")
-    result = run([SAAS], ws)
+    result = run(exports(SAAS), ws)
     assert result.ok and result.warnings == [], (result.errors, result.warnings)
     return ws.load()
 

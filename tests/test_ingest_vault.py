@@ -8,7 +8,7 @@ import shutil
 from datetime import datetime, timezone
 
 import pytest
-from ingest_support import VAULT, edge, edges_of, formats, ids_of, link_step, run
+from ingest_support import VAULT, edge, exports, edges_of, formats, ids_of, link_step, run
 
 from nhigraph.analysis.estate import Estate
 from nhigraph.analysis.reach import ReachIndex
@@ -25,7 +25,7 @@ GHA_ROLE = "vault:prod:auth/jwt/role/gha"
 @pytest.fixture(scope="module")
 def snap(tmp_path_factory):
     ws = Workspace(tmp_path_factory.mktemp("vault") / "ws")
-    result = run([VAULT], ws)
+    result = run(exports(VAULT), ws)
     assert result.ok and result.warnings == [], (result.errors, result.warnings)
     return ws.load()
 
@@ -34,7 +34,7 @@ def snap(tmp_path_factory):
 def linked(tmp_path, monkeypatch):
     link_step(monkeypatch)
     ws = Workspace(tmp_path / "ws")
-    assert run([VAULT], ws).ok
+    assert run(exports(VAULT), ws).ok
     return ws.load()
 
 

@@ -306,7 +306,7 @@ class DebtAnalysis:
         for u, v, d in sorted(self.e.edges_of("HAS_ACCESS"), key=lambda x: (x[0], x[1])):
             total += 1
             wildcard = any(a.strip() == "*" or a.endswith(":*") for a in d.get("actions") or [])
-            if d["level"] == "admin" or wildcard or self.e.node(v)["kind"] == "account_wildcard":
+            if d["level"] == "admin" or wildcard:
                 m.offenders.append({"subject": u, "target": v, "level": d["level"], "wildcard": wildcard})
         m.numerator, m.denominator = len(m.offenders), total
         return m

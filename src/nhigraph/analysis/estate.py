@@ -102,14 +102,25 @@ class Estate:
         return self._typed[2].get(type_, [])
 
     # -- ownership ------------------------------------------------------------------------------
+    @staticmethod
+    def tag_only(d: dict[str, Any]) -> bool:
+        """Known only from a resource tag (sources ``...:tags``), never from an owner register."""
+        sources = d.get("sources") or [d.get("source", "")]
+        return all(str(s).endswith(":tags") for s in sources)
+
     @cached_property
     def has_owner_register(self) -> bool:
-        """Whether any owner is known at all. Without one, ownership is unknown, not missing."""
-        return bool(self._by_label.get("Owner"))
+        """Whether any owner register was ingested. Without one, ownership is unknown, not missing;
+        owners named only by tags do not count as a register."""
+        return any(not self.tag_only(self.g.nodes[o]) for o in self._by_label.get("Owner", ()))
 
     def owner_active(self, owner_id: str) -> bool:
+        """Active unless marked departed; an owner named only by a tag (absent from every owner register)
+        counts as no owner at all, so a typo in a tag cannot make an identity look owned."""
         d = self.g.nodes[owner_id]
         if d.get("active") is False or d.get("departed_at") is not None:
+            return False
+        if self.tag_only(d) and self.has_owner_register:
             return False
         return True
 

@@ -35,8 +35,7 @@ from ...model.records import Batch
 from ..base import Format, looks_like_json
 from ..exports import SEP, Emitter, NameScope, environment_of, json_values, paged_items, source_name, when
 from ..links import stored_value
-from .ids import (add_org, add_repo, flat_permissions, org_id, permission_level, repo_id, scope_level,
-                  store_id)
+from .ids import add_org, add_repo, flat_permissions, org_id, permission_level, scope_level, store_id
 
 WHATS = {
     "installations": "installations", "app-installations": "installations",
