@@ -98,9 +98,6 @@ def test_a_link_that_arrives_later_applies_when_the_referring_exports_are_ingest
     assert_one_credential(ws.load())
 
 
-@pytest.mark.xfail(strict=True, reason="nhigraph.ingest.links.resolve is not called by workspace/ingest.py yet: "
-                                       "call it on the run's batches and the previous snapshot before merge(), "
-                                       "then remove this marker")
 def test_nhigraph_ingest_links_without_help(tmp_path):
     ws = Workspace(tmp_path / "ws")
     assert run(ALL, ws).ok

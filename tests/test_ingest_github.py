@@ -23,8 +23,18 @@ API = GITHUB / "api"
 
 @pytest.fixture(scope="module")
 def snap(tmp_path_factory):
+    """The REST listings."""
     ws = Workspace(tmp_path_factory.mktemp("gh") / "ws")
-    result = run([API, WORKFLOWS, WEB_WORKFLOWS], ws)
+    result = run([API], ws)
+    assert result.ok, [str(e) for e in result.errors]
+    return ws.load()
+
+
+@pytest.fixture(scope="module")
+def flows(tmp_path_factory):
+    """The workflows alone: no store is known, so every secret reference stays the stored value it names."""
+    ws = Workspace(tmp_path_factory.mktemp("wf") / "ws")
+    result = run([WORKFLOWS, WEB_WORKFLOWS], ws)
     assert result.ok, [str(e) for e in result.errors]
     return ws.load()
 
@@ -144,49 +154,49 @@ def test_paginated_output_and_missing_scope(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- workflows
-def test_workflow_uses_secrets_per_job_and_assumes_a_role_by_oidc(snap):
+def test_workflow_uses_secrets_per_job_and_assumes_a_role_by_oidc(flows):
     wid = "github:acme/api:workflow/deploy.yml"
-    w = snap.nodes[wid]
+    w = flows.nodes[wid]
     assert (w["label"], w["kind"], w["name"], w["repo"]) == ("Workflow", "ci_pipeline", "Deploy API", "acme/api")
     assert w["triggers"] == ["push", "workflow_dispatch"]  # `on:` is a key, not YAML 1.1's true
     assert w["environment"] == "prod"
-    uses = {end: e.get("jobs") for (t, s, end, *_), e in snap.edges.items() if t == "USES" and s == wid}
+    uses = {end: e.get("jobs") for (t, s, end, *_), e in flows.edges.items() if t == "USES" and s == wid}
     assert uses == {"github:acme/api:secret/AWS_ACCESS_KEY_ID#value": ["build"],
                     "github:acme/api:secret/AWS_SECRET_ACCESS_KEY#value": ["build"],
                     "github:acme/api:env/production/secret/PROD_DB_PASSWORD#value": ["deploy"]}
-    trust = edge(snap, "CAN_ASSUME", wid, "aws:123456789012:role/gha-deploy")
+    trust = edge(flows, "CAN_ASSUME", wid, "aws:123456789012:role/gha-deploy")
     assert trust["via"] == "oidc" and json.loads(trust["condition"]) == {"jobs": ["deploy"]}
-    assert snap.nodes["aws:123456789012:role/gha-deploy"]["kind"] == "iam_role"
+    assert flows.nodes["aws:123456789012:role/gha-deploy"]["kind"] == "iam_role"
     # GITHUB_TOKEN is the job's own token, not a stored secret
-    assert not any("GITHUB_TOKEN" in n for n in snap.nodes)
+    assert not any("GITHUB_TOKEN" in n for n in flows.nodes)
     conn = f"{wid}/connector"
-    assert ("CONNECTS_TO", conn, "aws:123456789012") in {k[:3] for k in snap.edges}
-    assert snap.nodes["aws:123456789012"]["kind"] == "aws_account"
+    assert ("CONNECTS_TO", conn, "aws:123456789012") in {k[:3] for k in flows.edges}
+    assert flows.nodes["aws:123456789012"]["kind"] == "aws_account"
 
 
-def test_workflows_using_one_secret_share_one_credential_node(snap):
+def test_workflows_using_one_secret_share_one_credential_node(flows):
     cred = "github:acme/api:secret/AWS_ACCESS_KEY_ID#value"
-    users = {s for s, e in edges_of(snap, "USES") if e == cred and snap.nodes[s]["label"] == "Workflow"}
+    users = {s for s, e in edges_of(flows, "USES") if e == cred and flows.nodes[s]["label"] == "Workflow"}
     assert users == {"github:acme/api:workflow/deploy.yml", "github:acme/api:workflow/release.yml",
                      "github:acme/api:workflow/anchors.yml"}
-    assert len([n for n in snap.nodes if "AWS_ACCESS_KEY_ID" in n and snap.nodes[n]["label"] == "Credential"]) == 1
+    assert len([n for n in flows.nodes if "AWS_ACCESS_KEY_ID" in n and flows.nodes[n]["label"] == "Credential"]) == 1
 
 
-def test_anchors_aliases_and_merge_keys(snap):
+def test_anchors_aliases_and_merge_keys(flows):
     wid = "github:acme/api:workflow/anchors.yml"
-    assert snap.nodes[wid]["triggers"] == ["pull_request"]  # "on" quoted
-    assert edge(snap, "USES", wid, "github:acme/api:secret/AWS_ACCESS_KEY_ID#value")["jobs"] == ["integration",
+    assert flows.nodes[wid]["triggers"] == ["pull_request"]  # "on" quoted
+    assert edge(flows, "USES", wid, "github:acme/api:secret/AWS_ACCESS_KEY_ID#value")["jobs"] == ["integration",
                                                                                                  "unit"]
 
 
-def test_matrix_expands_to_its_exact_combinations(snap):
+def test_matrix_expands_to_its_exact_combinations(flows):
     wid = "github:acme/api:workflow/matrix.yml"
-    assert {e for s, e in edges_of(snap, "USES") if s == wid} == {
+    assert {e for s, e in edges_of(flows, "USES") if s == wid} == {
         "github:acme/api:env/production/secret/NPM_TOKEN#value",
         "github:acme/api:env/staging/secret/NPM_TOKEN#value",
         "github:acme/api:env/staging/secret/DEPLOY_TOKEN#value"}  # include: adds DEPLOY_TOKEN to staging only
-    assert edge(snap, "CAN_ASSUME", wid, "gcp:sa:my-service-account@my-project.iam.gserviceaccount.com")["via"] == "oidc"
-    assert snap.nodes[wid]["triggers"] == ["push", "workflow_call"]
+    assert edge(flows, "CAN_ASSUME", wid, "gcp:sa:my-service-account@my-project.iam.gserviceaccount.com")["via"] == "oidc"
+    assert flows.nodes[wid]["triggers"] == ["push", "workflow_call"]
 
 
 def test_matrix_combinations_follow_githubs_rules():
@@ -198,17 +208,17 @@ def test_matrix_combinations_follow_githubs_rules():
     assert wf.matrix_combinations({"strategy": {"matrix": "${{ fromJSON(needs.a.outputs.m) }}"}}) is None
 
 
-def test_reusable_workflows(snap):
+def test_reusable_workflows(flows):
     wid = "github:acme/api:workflow/release.yml"
-    desc = snap.nodes[wid]["description"]
+    desc = flows.nodes[wid]["description"]
     assert "job notify calls acme/shared/.github/workflows/notify.yml@v1 with secrets: inherit" in desc
     assert "job local calls acme/api/.github/workflows/matrix.yml" in desc
-    callee = snap.nodes["github:acme/shared:workflow/notify.yml"]
+    callee = flows.nodes["github:acme/shared:workflow/notify.yml"]
     assert callee["triggers"] == ["workflow_call"]
     # a secret passed to the called workflow is read by the caller; secrets['NAME'] works too
-    assert edge(snap, "USES", wid, "github:acme/api:secret/DEPLOY_TOKEN#value")["jobs"] == ["local"]
-    assert edge(snap, "USES", wid, "github:acme/api:secret/SLACK_WEBHOOK#value")["jobs"] == ["publish"]
-    assert snap.nodes[wid]["kind"] == "ci_pipeline"  # schedule and workflow_dispatch
+    assert edge(flows, "USES", wid, "github:acme/api:secret/DEPLOY_TOKEN#value")["jobs"] == ["local"]
+    assert edge(flows, "USES", wid, "github:acme/api:secret/SLACK_WEBHOOK#value")["jobs"] == ["publish"]
+    assert flows.nodes[wid]["kind"] == "ci_pipeline"  # schedule and workflow_dispatch
 
 
 def test_literal_secret_in_env_is_a_leaked_credential(tmp_path):

@@ -20,7 +20,8 @@ step resolves, with the batches of the run and the graph already in the workspac
    each matching ``vault_path`` store.
 
 Only records of the current run are rewritten; a link that appears later applies when the referring
-export is ingested again.
+export is ingested again. :func:`resolve` runs between parsing and merging: over the run's batches and the
+graph already in the workspace, i.e. in ``workspace.ingest`` just before ``merge``.
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ def _rename(batch: Batch, renames: dict[str, str], drop: frozenset[str] = frozen
 
 # ---------------------------------------------------------------------------------------------- 2. fingerprints
 def _resolve_fingerprints(batches: list[Batch], nodes: dict[str, dict[str, Any]], warnings: list[str]) -> None:
+    if not any(n.get("_stub") and n["id"].startswith("secret:sha256:") for b in batches for n in b.nodes):
+        return
     by_fp: dict[str, set[str]] = defaultdict(set)
     for n in _all_nodes(batches, nodes):
         if n["label"] == "Credential" and n.get("fingerprint") and not n["id"].startswith("secret:"):
@@ -204,6 +207,9 @@ _KV = re.compile(r"^vault:(?P<cluster>[^:]+):kv/(?P<path>.+)$")
 def _expand_policy_rules(batches: list[Batch], nodes: dict[str, dict[str, Any]]) -> None:
     from .vault import grant_on, parse_rule_strings
 
+    if not any(n.get("rules") or (n["label"] == "SecretStore" and _KV.match(n["id"]))
+               for b in batches for n in b.nodes):
+        return
     policies: dict[str, tuple[str, list]] = {}
     stores: dict[str, set[str]] = defaultdict(set)
     where: dict[str, tuple[Batch, Origin]] = {}

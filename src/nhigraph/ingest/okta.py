@@ -197,6 +197,8 @@ def _detect(path: Path, head: bytes) -> bool:
 
 
 FORMAT = Format("okta-api", "Okta API tokens, OAuth service apps and their granted scopes",
-                "`curl -H \"Authorization: SSWS $TOKEN\" https://ORG.okta.com/api/v1/api-tokens > ORG__okta-api-tokens.json`; "
-                "`.../api/v1/apps > ORG__okta-apps.json`; `.../api/v1/apps/APP_ID/grants > ORG__APP_ID__okta-grants.json`",
+                "`curl -s -H \"Authorization: SSWS $OKTA_TOKEN\" \"https://ORG.okta.com/api/v1/api-tokens?limit=200\" "
+                "> ORG.okta.com__okta-api-tokens.json`; the same for `/api/v1/apps?limit=200` "
+                "(`> ORG.okta.com__okta-apps.json`) and `/api/v1/apps/APP_ID/grants` "
+                "(`> ORG.okta.com__APP_ID__okta-grants.json`)",
                 _detect, parse)

@@ -328,8 +328,8 @@ def _detect_trufflehog(path: Path, head: bytes) -> bool:
 
 
 GITLEAKS = Format("gitleaks", "gitleaks secret scan report (JSON)",
-                  "`gitleaks git --report-format json --report-path ORG__REPO__gitleaks.json` (or "
-                  "`gitleaks detect --report-format json --report-path ...` before v8.19)",
+                  "`gitleaks git --report-format json --report-path ORG__REPO__gitleaks.json REPO_DIR` (before "
+                  "v8.19: `gitleaks detect --source REPO_DIR --report-format json --report-path ...`)",
                   _detect_gitleaks, parse_gitleaks)
 TRUFFLEHOG = Format("trufflehog", "trufflehog v3 findings (JSON lines)",
                     "`trufflehog git https://github.com/ORG/REPO --json > ORG__REPO__trufflehog.jsonl` "

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import InputError
-from ..ingest import registry
+from ..ingest import links, registry
 from ..model.records import Batch
 from .merge import MergeResult, merge
 from .store import Workspace
@@ -131,6 +131,8 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path | None
         result.sources[b.source] = result.sources.get(b.source, 0) + len(b.nodes) + len(b.edges)
     with ws.lock():
         previous = ws.load_or_empty()
+        # cross-source linking: a secret name to the key it holds, scanner findings to known credentials
+        result.warnings += links.resolve(batches, previous.nodes, previous.edges)
         merged = merge(previous.nodes, previous.edges, batches, observed_at)
         result.merge = merged
         result.errors += merged.errors

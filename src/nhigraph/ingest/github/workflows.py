@@ -392,6 +392,6 @@ def _detect(path: Path, head: bytes) -> bool:
 
 
 FORMAT = Format("github-actions", "GitHub Actions workflow files (YAML)",
-                "the repository's `.github/workflows/*.yml`, e.g. `gh repo clone ORG/REPO ORG/REPO` "
-                "(or a copy named `ORG__REPO__FILE.yml`)",
+                "`gh repo clone ORG/REPO ORG/REPO`, then ingest the folder `ORG/REPO/.github/workflows` (hidden "
+                "folders are skipped when a parent folder is ingested); or copies named `ORG__REPO__FILE.yml`",
                 _detect, parse)

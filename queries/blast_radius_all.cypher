@@ -1,0 +1,51 @@
+// name: blast_radius_all
+// description: Blast radius counts for every credential: resources and secret stores reached by level,
+//   in prod, in prod with write or admin, reached only through stored credentials (second order and
+//   beyond), systems, and the share of the estate. $chains maps a credential to the credentials it reaches
+//   through stored copies (all orders; the Neo4j backend computes it from exposed_credentials); without it
+//   only first-order reach is counted.
+// params: $chains:map=null credential id -> ids of the credentials it reaches through stored copies
+// owasp: NHI5
+// nist: PR.AA-05, ID.AM-03
+// returns: one row per credential: credential, counts {read, write, admin, total, prod, prod_write,
+//   second_order, systems}, share, estate_resources
+CALL () {
+  RETURN COUNT { (:Resource) } + COUNT { (:SecretStore) } AS estate_resources
+}
+MATCH (c:Credential)
+CALL (c) {
+  UNWIND [c.id] + coalesce($chains[c.id], []) AS xid
+  MATCH (:Credential {id: xid})-[:AUTHENTICATES]->(a:Identity)
+  MATCH (a)-[:CAN_ASSUME*0..]->(i:Identity)
+  WITH DISTINCT xid = c.id AS first, i
+  MATCH (i)-[g:HAS_ACCESS]->(t)
+  WITH first, t, CASE g.level WHEN 'admin' THEN 3 WHEN 'write' THEN 2 ELSE 1 END AS rank
+  CALL (t) {
+    RETURN t AS x
+    UNION
+    MATCH (t:System)<-[:PART_OF]-(m)
+    WHERE m:Resource OR m:SecretStore
+    RETURN m AS x
+  }
+  WITH x, max(rank) AS rank, max(CASE WHEN first THEN 1 ELSE 0 END) AS first
+  WITH x, rank, first, x:System AS is_system,
+       CASE WHEN x:System THEN null
+            ELSE coalesce(x.environment,
+                          COLLECT { MATCH (x)-[:PART_OF]->(s:System) WHERE s.environment IS NOT NULL
+                                    RETURN s.environment
+                                    ORDER BY CASE WHEN EXISTS { (x)-[:HAS_ACCESS]->(s) } THEN 0 ELSE 1 END, s.id }[0]) END AS env
+  RETURN sum(CASE WHEN NOT is_system AND rank = 1 THEN 1 ELSE 0 END) AS read,
+         sum(CASE WHEN NOT is_system AND rank = 2 THEN 1 ELSE 0 END) AS write,
+         sum(CASE WHEN NOT is_system AND rank = 3 THEN 1 ELSE 0 END) AS admin,
+         sum(CASE WHEN NOT is_system THEN 1 ELSE 0 END) AS total,
+         sum(CASE WHEN NOT is_system AND env = 'prod' THEN 1 ELSE 0 END) AS prod,
+         sum(CASE WHEN NOT is_system AND env = 'prod' AND rank > 1 THEN 1 ELSE 0 END) AS prod_write,
+         sum(CASE WHEN NOT is_system AND first = 0 THEN 1 ELSE 0 END) AS second_order,
+         sum(CASE WHEN is_system THEN 1 ELSE 0 END) AS systems
+}
+RETURN c.id AS credential,
+       {read: read, write: write, admin: admin, total: total, prod: prod, prod_write: prod_write,
+        second_order: second_order, systems: systems} AS counts,
+       CASE WHEN estate_resources > 0 THEN round(toFloat(total) / estate_resources, 6) ELSE 0.0 END AS share,
+       estate_resources
+ORDER BY credential

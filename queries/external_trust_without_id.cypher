@@ -1,0 +1,14 @@
+// name: external_trust_without_id
+// description: Trusts that let a third party (a vendor, or a system or identity marked external) assume
+//   an identity without an external-id check (the confused-deputy guard).
+// params: none
+// owasp: NHI3, NHI4
+// nist: GV.SC-07, PR.AA-05
+// metric: third_party.no_external_id
+// returns: one row: numerator, denominator (external trusts), offenders [{subject, trusted}]
+MATCH (u)-[e:CAN_ASSUME]->(v)
+WHERE u:Vendor OR u.external = true
+WITH u, e, v ORDER BY u.id, v.id
+WITH count(e) AS denominator,
+     collect(CASE WHEN NOT coalesce(e.external_id_required, false) THEN {subject: v.id, trusted: u.id} END) AS offenders
+RETURN size(offenders) AS numerator, denominator, offenders
