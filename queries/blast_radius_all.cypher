@@ -1,7 +1,7 @@
 // name: blast_radius_all
 // description: Blast radius counts for every credential: resources and secret stores reached by level,
 //   in prod, in prod with write or admin, reached only through stored credentials (second order and
-//   beyond), systems, and the share of the estate. $chains maps a credential to the credentials it reaches
+//   beyond), systems (granted, or holding a reached resource), and the share of the estate. $chains maps a credential to the credentials it reaches
 //   through stored copies (all orders; the Neo4j backend computes it from exposed_credentials); without it
 //   only first-order reach is counted.
 // params: $chains:map=null credential id -> ids of the credentials it reaches through stored copies
@@ -28,20 +28,23 @@ CALL (c) {
     RETURN m AS x
   }
   WITH x, max(rank) AS rank, max(CASE WHEN first THEN 1 ELSE 0 END) AS first
-  WITH x, rank, first, x:System AS is_system,
-       CASE WHEN x:System THEN null
-            ELSE coalesce(x.environment,
-                          COLLECT { MATCH (x)-[:PART_OF]->(s:System) WHERE s.environment IS NOT NULL
-                                    RETURN s.environment
-                                    ORDER BY CASE WHEN EXISTS { (x)-[:HAS_ACCESS]->(s) } THEN 0 ELSE 1 END, s.id }[0]) END AS env
-  RETURN sum(CASE WHEN NOT is_system AND rank = 1 THEN 1 ELSE 0 END) AS read,
-         sum(CASE WHEN NOT is_system AND rank = 2 THEN 1 ELSE 0 END) AS write,
-         sum(CASE WHEN NOT is_system AND rank = 3 THEN 1 ELSE 0 END) AS admin,
-         sum(CASE WHEN NOT is_system THEN 1 ELSE 0 END) AS total,
-         sum(CASE WHEN NOT is_system AND env = 'prod' THEN 1 ELSE 0 END) AS prod,
-         sum(CASE WHEN NOT is_system AND env = 'prod' AND rank > 1 THEN 1 ELSE 0 END) AS prod_write,
-         sum(CASE WHEN NOT is_system AND first = 0 THEN 1 ELSE 0 END) AS second_order,
-         sum(CASE WHEN is_system THEN 1 ELSE 0 END) AS systems
+  WITH collect({sys: x:System, rank: rank, first: first,
+                parts: CASE WHEN x:System THEN [x.id] ELSE COLLECT { MATCH (x)-[:PART_OF]->(s) RETURN s.id } END,
+                env: CASE WHEN x:System THEN null
+                          ELSE coalesce(x.environment,
+                                        COLLECT { MATCH (x)-[:PART_OF]->(s:System) WHERE s.environment IS NOT NULL
+                                                  RETURN s.environment
+                                                  ORDER BY CASE WHEN EXISTS { (x)-[:HAS_ACCESS]->(s) } THEN 0 ELSE 1 END, s.id }[0]) END})
+       AS reached
+  WITH [r IN reached WHERE NOT r.sys] AS res, reached
+  RETURN size([r IN res WHERE r.rank = 1]) AS read,
+         size([r IN res WHERE r.rank = 2]) AS write,
+         size([r IN res WHERE r.rank = 3]) AS admin,
+         size(res) AS total,
+         size([r IN res WHERE r.env = 'prod']) AS prod,
+         size([r IN res WHERE r.env = 'prod' AND r.rank > 1]) AS prod_write,
+         size([r IN res WHERE r.first = 0]) AS second_order,
+         size(COLLECT { UNWIND reached AS r UNWIND r.parts AS s RETURN DISTINCT s }) AS systems
 }
 RETURN c.id AS credential,
        {read: read, write: write, admin: admin, total: total, prod: prod, prod_write: prod_write,

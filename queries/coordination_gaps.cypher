@@ -27,7 +27,7 @@ CALL (register) {
     }
     WITH o, role
     WHERE coalesce(o.active, true) AND o.departed_at IS NULL
-      AND (NOT register OR any(x IN coalesce(o.sources, [o.source]) WHERE NOT x ENDS WITH ':tags'))
+      AND (NOT register OR any(src IN coalesce(o.sources, [o.source]) WHERE NOT src ENDS WITH ':tags'))
     RETURN collect(DISTINCT role) AS roles, collect(DISTINCT o) AS owners
   }
   WITH s, [r IN ['approve', 'implement', 'monitor', 'revoke'] WHERE NOT r IN roles] AS missing,

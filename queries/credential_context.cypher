@@ -7,7 +7,12 @@
 // nist: PR.AA-01, GV.RR-02
 // returns: one row (none if no such credential): credential (properties), identities, stores, users,
 //   vendors, exceptions ([{id, label, kind, name, environment}]), owners {revoke, implement, monitor,
-//   approve: [{id, name, kind, active, email, escalation_contact, team}]}, owner_register
+//   approve: [{id, name, kind, active, email, escalation_contact, team}]} (active: not departed and, when
+//   an owner register exists, not named only by resource tags), owner_register
+CALL () {
+  RETURN EXISTS { MATCH (r:Owner) WHERE any(s IN coalesce(r.sources, [r.source]) WHERE NOT s ENDS WITH ':tags') }
+         AS register
+}
 MATCH (c:Credential {id: $credential})
 CALL (c) {
   CALL (c) {
@@ -30,22 +35,23 @@ CALL (c) {
                  AS described
   RETURN collect([rel, described]) AS around
 }
-CALL (c) {
+CALL (c, register) {
   CALL (c) {
     MATCH (o:Owner)-[r:OWNS]->(c) RETURN o, r.role AS role
     UNION
     MATCH (c)-[:AUTHENTICATES]->(:Identity)<-[r:OWNS]-(o:Owner) RETURN o, r.role AS role
   }
-  WITH o, role ORDER BY o.id
+  WITH register, o, role ORDER BY o.id
   WITH role, collect({id: o.id, name: coalesce(o.name, o.id), kind: o.kind,
-                      active: coalesce(o.active, true) AND o.departed_at IS NULL,
+                      active: coalesce(o.active, true) AND o.departed_at IS NULL
+                              AND (NOT register OR any(src IN coalesce(o.sources, [o.source]) WHERE NOT src ENDS WITH ':tags')),
                       email: o.email, escalation_contact: o.escalation_contact,
                       team: CASE WHEN o.kind = 'team' THEN o.id
                                  ELSE coalesce(COLLECT { MATCH (o)-[:MEMBER_OF]->(t) RETURN t.id AS id ORDER BY id }[0],
                                                o.team, o.id) END}) AS owners
   RETURN collect([role, owners]) AS by_role
 }
-WITH c, around, by_role
+WITH register, c, around, by_role
 RETURN properties(c) AS credential,
        coalesce([x IN around WHERE x[0] = 'identities' | x[1]][0], []) AS identities,
        coalesce([x IN around WHERE x[0] = 'stores' | x[1]][0], []) AS stores,
@@ -56,4 +62,4 @@ RETURN properties(c) AS credential,
         implement: coalesce([x IN by_role WHERE x[0] = 'implement' | x[1]][0], []),
         monitor: coalesce([x IN by_role WHERE x[0] = 'monitor' | x[1]][0], []),
         approve: coalesce([x IN by_role WHERE x[0] = 'approve' | x[1]][0], [])} AS owners,
-       EXISTS { MATCH (:Owner) } AS owner_register
+       register AS owner_register

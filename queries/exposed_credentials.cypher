@@ -17,17 +17,17 @@ MATCH (c:Credential)
 WHERE NOT $accountable_only
    OR EXISTS { MATCH (o:Owner)-[:OWNS]->(c)
                WHERE coalesce(o.active, true) AND o.departed_at IS NULL
-                 AND (NOT register OR any(x IN coalesce(o.sources, [o.source]) WHERE NOT x ENDS WITH ':tags')) }
+                 AND (NOT register OR any(src IN coalesce(o.sources, [o.source]) WHERE NOT src ENDS WITH ':tags')) }
    OR EXISTS { MATCH (c)-[:AUTHENTICATES]->(:Identity)<-[:OWNS]-(o:Owner)
                WHERE coalesce(o.active, true) AND o.departed_at IS NULL
-                 AND (NOT register OR any(x IN coalesce(o.sources, [o.source]) WHERE NOT x ENDS WITH ':tags')) }
+                 AND (NOT register OR any(src IN coalesce(o.sources, [o.source]) WHERE NOT src ENDS WITH ':tags')) }
 CALL (c, register) {
   MATCH (c)-[:AUTHENTICATES]->(a:Identity)
   MATCH p = (a)-[:CAN_ASSUME*0..]->(i:Identity)
   WHERE NOT $accountable_only
      OR all(n IN nodes(p) WHERE EXISTS { MATCH (o:Owner)-[:OWNS]->(n)
                                          WHERE coalesce(o.active, true) AND o.departed_at IS NULL
-                                           AND (NOT register OR any(x IN coalesce(o.sources, [o.source]) WHERE NOT x ENDS WITH ':tags')) })
+                                           AND (NOT register OR any(src IN coalesce(o.sources, [o.source]) WHERE NOT src ENDS WITH ':tags')) })
   WITH DISTINCT i
   MATCH (i)-[:HAS_ACCESS]->(t)
   CALL (t) {
@@ -42,10 +42,10 @@ CALL (c, register) {
     AND (NOT $accountable_only
          OR EXISTS { MATCH (o:Owner)-[:OWNS]->(e)
                      WHERE coalesce(o.active, true) AND o.departed_at IS NULL
-                       AND (NOT register OR any(x IN coalesce(o.sources, [o.source]) WHERE NOT x ENDS WITH ':tags')) }
+                       AND (NOT register OR any(src IN coalesce(o.sources, [o.source]) WHERE NOT src ENDS WITH ':tags')) }
          OR EXISTS { MATCH (e)-[:AUTHENTICATES]->(:Identity)<-[:OWNS]-(o:Owner)
                      WHERE coalesce(o.active, true) AND o.departed_at IS NULL
-                       AND (NOT register OR any(x IN coalesce(o.sources, [o.source]) WHERE NOT x ENDS WITH ':tags')) })
+                       AND (NOT register OR any(src IN coalesce(o.sources, [o.source]) WHERE NOT src ENDS WITH ':tags')) })
   WITH DISTINCT e ORDER BY e.id
   RETURN collect(e.id) AS exposed
 }

@@ -37,7 +37,7 @@ CALL (a) {
 WITH register, a, can_write, can_issue_tokens,
      COLLECT { MATCH (o:Owner)-[r:OWNS]->(a)
                WHERE coalesce(o.active, true) AND o.departed_at IS NULL
-                 AND (NOT register OR any(x IN coalesce(o.sources, [o.source]) WHERE NOT x ENDS WITH ':tags'))
+                 AND (NOT register OR any(src IN coalesce(o.sources, [o.source]) WHERE NOT src ENDS WITH ':tags'))
                RETURN DISTINCT r.role } AS roles
 WITH register, a, can_write, can_issue_tokens,
      CASE WHEN NOT 'approve' IN roles AND NOT coalesce(a.requires_approval, false) THEN ['no approver'] ELSE [] END

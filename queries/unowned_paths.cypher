@@ -46,10 +46,10 @@ CALL (register) {
     WITH n, register
     WHERE NOT EXISTS { MATCH (o:Owner)-[:OWNS]->(n)
                        WHERE coalesce(o.active, true) AND o.departed_at IS NULL
-                         AND (NOT register OR any(x IN coalesce(o.sources, [o.source]) WHERE NOT x ENDS WITH ':tags')) }
+                         AND (NOT register OR any(src IN coalesce(o.sources, [o.source]) WHERE NOT src ENDS WITH ':tags')) }
       AND NOT (n:Credential AND EXISTS { MATCH (n)-[:AUTHENTICATES]->(:Identity)<-[:OWNS]-(o:Owner)
                                          WHERE coalesce(o.active, true) AND o.departed_at IS NULL
-                                           AND (NOT register OR any(x IN coalesce(o.sources, [o.source]) WHERE NOT x ENDS WITH ':tags')) })
+                                           AND (NOT register OR any(src IN coalesce(o.sources, [o.source]) WHERE NOT src ENDS WITH ':tags')) })
     WITH n ORDER BY n.id
     RETURN collect(n.id) AS unowned
   }
@@ -60,7 +60,7 @@ CALL (register) {
     MATCH p = (a)-[:CAN_ASSUME*0..]->(i:Identity)
     WHERE all(n IN nodes(p) WHERE EXISTS { MATCH (o:Owner)-[:OWNS]->(n)
                                            WHERE coalesce(o.active, true) AND o.departed_at IS NULL
-                                             AND (NOT register OR any(x IN coalesce(o.sources, [o.source]) WHERE NOT x ENDS WITH ':tags')) })
+                                             AND (NOT register OR any(src IN coalesce(o.sources, [o.source]) WHERE NOT src ENDS WITH ':tags')) })
     WITH DISTINCT i
     MATCH (i)-[:HAS_ACCESS]->(t)
     CALL (t) {
@@ -72,7 +72,7 @@ CALL (register) {
     }
     RETURN collect(DISTINCT x.id) AS owned
   }
-  WITH c, reached, unowned, [r IN reached WHERE NOT r IN owned] AS bad
+  WITH register, c, reached, unowned, [r IN reached WHERE NOT r IN owned] AS bad
   ORDER BY c.id
   RETURN sum(size(reached)) AS denominator,
          collect(CASE WHEN register AND size(bad) > 0

@@ -32,7 +32,7 @@ _ORDER: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "integration.duplicate_connectors": (("from_platform", "to_platform"), ("connectors", "business_units", "credentials")),
     "integration.point_to_point": (("_group", "subject"), ("credentials",)),
     "integration.credential_sprawl": (("subject",), ("stores",)),
-    "ownership.unowned_paths": (("subject", "resource"), ()),
+    "ownership.unowned_paths": (("subject",), ("resources", "unowned")),
     "ownership.departed_owner": (("subject",), ("departed",)),
     "coordination.raci_gaps": (("subject",), ("teams",)),
     "orchestration.ungoverned_automation": (("_group", "subject"), ()),
@@ -72,11 +72,12 @@ def _closure(links: dict[str, list[str]]) -> dict[str, list[str]]:
 class Neo4jBackend:
     name = "neo4j"
 
-    def __init__(self, uri: str = DEFAULT_URI, user: str = "neo4j", database: str | None = None, *,
+    def __init__(self, uri: str | None = None, user: str = "neo4j", database: str | None = None, *,
                  driver=None) -> None:
-        self.uri, self.database = uri, database
+        """Connect to ``uri`` (password from ``$NEO4J_PASSWORD``), or use an open ``driver`` (not closed here)."""
+        self.uri, self.database = (uri or DEFAULT_URI) if driver is None else uri, database
         self._owns_driver = driver is None
-        self.driver = driver if driver is not None else connect(uri, user, database)
+        self.driver = driver if driver is not None else connect(self.uri, user, database)
 
     # -- plumbing ---------------------------------------------------------------------------------
     def close(self) -> None:
@@ -232,6 +233,12 @@ class Neo4jBackend:
     def credentials_of(self) -> dict[str, list[str]]:
         return {r["identity"]: sorted(r["credentials"]) for r in self.run("credentials_of")}
 
+    def scopes(self) -> dict[str, dict[str, set[str]]]:
+        out: dict[str, dict[str, set[str]]] = {}
+        for r in self.run("scopes"):
+            out.setdefault(r["scope"], {})[r["member_kind"]] = set(r["members"])
+        return out
+
     # -- metrics ----------------------------------------------------------------------------------
     def metrics(self, thresholds: Thresholds | None = None) -> list[Metric]:
         t = thresholds or Thresholds()
@@ -255,8 +262,6 @@ class Neo4jBackend:
             m = Metric(tpl.id, tpl.category, tpl.title, tpl.population, numerator=row["numerator"],
                        denominator=row["denominator"], unknown=bool(row.get("unknown", False)))
             m.offenders = self._offenders(tpl.id, row["offenders"])
-            if tpl.id == "ownership.unowned_paths":
-                self._add_paths(m)
             for key in tpl.extra:
                 if key == "average_teams":
                     m.extra[key] = round(row["team_total"] / row["denominator"], 3) if row["denominator"] else 0.0
@@ -280,19 +285,6 @@ class Neo4jBackend:
             rows.append(o)
         rows.sort(key=lambda o: tuple(o.get(k, 0) for k in keys))
         return [{k: v for k, v in o.items() if not k.startswith("_")} for o in rows]
-
-    def _add_paths(self, m: Metric) -> None:
-        """Each unowned pair's path (the blast radius path to the resource) and who on it has no active owner."""
-        radii: dict[str, BlastRadius] = {}
-        for o in m.offenders:
-            if o["subject"] not in radii:
-                radii[o["subject"]] = self.blast_radius(o["subject"])
-        on_paths = sorted({n for o in m.offenders for n in radii[o["subject"]].targets[o["resource"]].path})
-        accountable = {r["id"]: r["accountable"] for r in self.run("accountability", ids=on_paths)} if on_paths else {}
-        for o in m.offenders:
-            path = radii[o["subject"]].targets[o["resource"]].path
-            o["path"] = path
-            o["unowned"] = [n for n in path if n in accountable and not accountable[n]]
 
 
 __all__ = ["Neo4jBackend"]
