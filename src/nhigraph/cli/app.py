@@ -23,6 +23,9 @@ COMMANDS = {
     "report": "nhigraph.cli.report_cmd:report",
     "diff": "nhigraph.cli.report_cmd:diff",
     "viz": "nhigraph.cli.viz_cmd:viz",
+    "synth": "nhigraph.cli.synth_cmd:synth",
+    "neo4j": "nhigraph.cli.neo4j_cmd:neo4j",
+    "query": "nhigraph.cli.query_cmd:query",
 }
 
 
