@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable
 
 from ..model.vocabulary import RACI_ROLES
@@ -175,13 +176,19 @@ class DebtAnalysis:
         ids = sorted(self.e.nodes_of("Identity"))
         for i in ids:
             all_owners = set().union(*self.e.owners(i, active_only=False).values())
-            if all_owners and not self.e.accountable(i):
-                m.offenders.append({"subject": i, "departed": sorted(all_owners)})
+            departed = sorted(o for o in all_owners if self._departed(o))
+            # owners named only by a tag and absent from the register are unknown, not departed
+            if departed and not self.e.accountable(i):
+                m.offenders.append({"subject": i, "departed": departed})
         m.numerator, m.denominator = len(m.offenders), len(ids)
         m.unknown = not self.e.has_owner_register
         return m
 
     # ------------------------------------------------------------------ coordination debt
+    def _departed(self, owner: str) -> bool:
+        d = self.e.node(owner)
+        return d.get("active") is False or d.get("departed_at") is not None
+
     def coordination(self) -> Metric:
         m = Metric("coordination.raci_gaps", "coordination",
                    "Approve, implement, monitor and revoke missing or split across teams",
@@ -277,6 +284,8 @@ class DebtAnalysis:
         creds = self._credentials()
         for c in creds:
             d = self.e.node(c)
+            if d.get("usage_tracked") is False:
+                continue  # the export never says when it was used: unknown, not unused
             last = d.get("last_used_at")
             if last is None:
                 age = self.e.age_days(d.get("created_at"))
@@ -371,6 +380,8 @@ class DebtAnalysis:
         ids = sorted(self.e.nodes_of("Identity"))
         for i in ids:
             d = self.e.node(i)
+            if d["kind"] == "human_user":
+                continue  # a person's own login (e.g. an AWS root user) is not an NHI used by a person
             human_edges = [v for v, ed in self.e.out(i, "HAS_ACCESS") if ed.get("human_only")]
             if d.get("human_used") or human_edges:
                 m.offenders.append({"subject": i, "mfa_only_grants": sorted(human_edges)})
@@ -384,6 +395,8 @@ class DebtAnalysis:
         population = len(list(self.e.nodes_of("Identity", "Credential")))
         seen: dict[str, dict[str, Any]] = {}
         for v in sorted(self.e.nodes_of("Vendor")):
+            if self._own_account_vendor(v):
+                continue
             for n, _ in self.e.out(v, "HOLDS"):
                 seen.setdefault(n, {"subject": n, "vendors": set(), "how": set()})
                 seen[n]["vendors"].add(v)
@@ -408,7 +421,22 @@ class DebtAnalysis:
 
     def _external(self, node: str) -> bool:
         d = self.e.node(node)
-        return d["label"] == "Vendor" or bool(d.get("external"))
+        if d["label"] == "Vendor":
+            return not self._own_account_vendor(node)
+        return bool(d.get("external"))
+
+    @cached_property
+    def _own_accounts(self) -> frozenset[str]:
+        """Provider ids (account, project, tenant ids) of systems ingested as the organisation's own."""
+        return frozenset(self.e.node(s).get("provider_id") for s in self.e.nodes_of("System")
+                         if self.e.node(s).get("external") is False and self.e.node(s).get("provider_id"))
+
+    def _own_account_vendor(self, vendor: str) -> bool:
+        """An "unknown third party" inferred from a cross-account trust whose every account turned out to be
+        one of ours (its own export was ingested): not a third party at all."""
+        d = self.e.node(vendor)
+        ids = d.get("external_ids") or []
+        return d.get("kind") == "unknown_external" and bool(ids) and all(i in self._own_accounts for i in ids)
 
     def external_trust_without_id(self) -> Metric:
         m = Metric("third_party.no_external_id", "third_party",

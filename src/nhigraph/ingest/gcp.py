@@ -528,7 +528,7 @@ def parse_keys(path: Path, scope: str | None = None) -> list[Batch]:
         algorithm, origin_kind = opt(item, "keyAlgorithm"), opt(item, "keyOrigin")
         node = {"label": "Credential", "id": ids.gcp_sa_key(key_id), "kind": "service_account_key",
                 "name": f"{account} key {key_id[:8]}", "key_id": key_id, "created_at": created,
-                "last_rotated_at": created, "expires_at": expires,
+                "last_rotated_at": created, "expires_at": expires, "usage_tracked": False,
                 "description": "user-managed service account key"
                                + (f", {algorithm}" if algorithm else "")
                                + (", uploaded public key" if origin_kind == "USER_PROVIDED" else ""),

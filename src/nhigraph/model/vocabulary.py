@@ -51,6 +51,7 @@ CREDENTIAL = NodeKind(
         Prop("last_rotated_at", "datetime", "last rotation (UTC); creation time if never rotated"),
         Prop("expires_at", "datetime", "expiry (UTC); empty means it never expires"),
         Prop("scopes", "list", "scopes or permissions granted to the token"),
+        Prop("usage_tracked", "bool", "false when the export never reports last use (unknown, not unused)"),
         Prop("leaked", "bool", "found by a secret scanner or reported leaked"),
         Prop("leaked_at", "datetime", "when the leak was found (UTC)"),
         Prop("leak_location", "str", "where it leaked (repo, file, commit)"),

@@ -515,7 +515,6 @@ class _Account:
                     "aws", a, f"list-access-keys-{p.name}.json", indent=4)
             if p.human:
                 ctx.planted.add("human_used_identities", self.node_id(p))
-        ctx.planted.add("human_used_identities", f"aws:{a}:root")  # the root row shows a console sign-in
         for p in self.users + self.roles:
             ctx.catalog.exception_subjects.add((self.node_id(p), "identity"))
         ctx.count("aws", len(self.users) + len(self.roles))

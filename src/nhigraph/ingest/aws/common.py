@@ -178,7 +178,7 @@ def add_user_stub(batch: Batch, account: str, name: str, origin: Origin) -> str:
 def add_root(batch: Batch, account: str, origin: Origin, **props: Any) -> str:
     """The root user: not an IAM user, but it can hold access keys and has every permission."""
     node_id = root_id(account)
-    batch.add_node({"label": "Identity", "id": node_id, "kind": "other", "name": f"root ({account})",
+    batch.add_node({"label": "Identity", "id": node_id, "kind": "human_user", "name": f"root ({account})",
                     "provider_id": f"arn:aws:iam::{account}:root", "external": False,
                     "description": "AWS account root user", **props}, origin)
     batch.add_edge({"type": "PART_OF", "start": node_id, "end": ids.aws_account(account)}, origin)
