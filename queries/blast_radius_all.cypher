@@ -1,10 +1,10 @@
 // name: blast_radius_all
 // description: Blast radius counts for every credential: resources and secret stores reached by level,
 //   in prod, in prod with write or admin, reached only through stored credentials (second order and
-//   beyond), systems (granted, or holding a reached resource), and the share of the estate. $chains maps a credential to the credentials it reaches
-//   through stored copies (all orders; the Neo4j backend computes it from exposed_credentials); without it
-//   only first-order reach is counted.
-// params: $chains:map=null credential id -> ids of the credentials it reaches through stored copies
+//   beyond), systems (granted, or holding a reached resource), and the share of the estate. $chains maps
+//   a credential to the credentials it reaches through stored copies, all orders (run through nhigraph,
+//   it is computed from exposed_credentials; {} counts first-order reach only).
+// params: $chains:map=@chains credential id -> ids of the credentials it reaches through stored copies (default: computed from exposed_credentials, {} for first order only)
 // owasp: NHI5
 // nist: PR.AA-05, ID.AM-03
 // returns: one row per credential: credential, counts {read, write, admin, total, prod, prod_write,

@@ -5,14 +5,15 @@
 //   credential: the resources it reaches only unaccountably, and the unaccountable credentials and
 //   identities within its reach. The numerator counts (credential, resource) pairs; the denominator every
 //   pair reached. $chains and $owned_chains give the credentials reached through stored copies (all of
-//   them, and through accountable ones only); the Neo4j backend computes both from exposed_credentials.
+//   them, and through accountable ones only); run through nhigraph, both are computed from
+//   exposed_credentials.
 //   "unknown" when no owner register was ingested (then nothing is listed).
-// params: $chains:map=null credential id -> credentials it reaches through stored copies; $owned_chains:map=null the same through accountable credentials and identities only
+// params: $chains:map=@chains credential id -> credentials it reaches through stored copies (default: computed from exposed_credentials); $owned_chains:map=@owned_chains the same through accountable credentials and identities only
 // owasp: NHI1
 // nist: GV.RR-02, PR.AA-01
 // metric: ownership.unowned_paths
 // returns: one row: numerator (unowned pairs), denominator (credential-to-resource pairs), unknown,
-//   credentials (offending credentials), offenders [{subject, resources, paths, unowned}]
+//   credentials (offending credentials; null when unknown), offenders [{subject, resources, paths, unowned}]
 CALL () {
   RETURN EXISTS { MATCH (r:Owner) WHERE any(s IN coalesce(r.sources, [r.source]) WHERE NOT s ENDS WITH ':tags') }
          AS register
@@ -80,4 +81,4 @@ CALL (register) {
                             unowned: unowned} END) AS offenders
 }
 RETURN reduce(n = 0, o IN offenders | n + o.paths) AS numerator, denominator, NOT register AS unknown,
-       size(offenders) AS credentials, offenders
+       CASE WHEN register THEN size(offenders) END AS credentials, offenders

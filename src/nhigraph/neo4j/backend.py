@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 from ..analysis import incident
 from ..analysis.debt import DebtAnalysis, Metric, Thresholds
@@ -48,6 +48,10 @@ _ORDER: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "third_party.vendor_access": (("subject",), ("vendors", "how")),
     "third_party.no_external_id": (("trusted", "subject"), ()),
 }
+
+
+#: metric query columns that are not extras of the Metric
+_STANDARD = frozenset({"numerator", "denominator", "offenders", "unknown", "team_total"})
 
 
 def _closure(links: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -92,10 +96,11 @@ class Neo4jBackend:
         self.close()
 
     def run(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        """Rows of a library query; "now" defaults to the pushed snapshot's observation time."""
+        """Rows of a library query. Parameters the query computes by default (``@observed_at``: the pushed
+        snapshot's observation time, ``@chains``, ``@owned_chains``) are filled in when not given."""
         q = Q.get(name)
-        observed = self.observed_at if any(p.auto for p in q.params if p.name not in params) else None
-        bound = q.bind(params, observed)
+        bound = q.bind(params, {Q.OBSERVED_AT: lambda: self.observed_at, "@chains": lambda: self.chains,
+                                "@owned_chains": lambda: self.owned_chains})
         try:
             return Q.run_query(self.driver, q, bound, database=self.database)
         except NhigraphError:
@@ -225,7 +230,7 @@ class Neo4jBackend:
 
     def blast_radii(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        for r in self.run("blast_radius_all", chains=self.chains):
+        for r in self.run("blast_radius_all"):
             counts, n = r["counts"], r["estate_resources"]
             out[r["credential"]] = {"counts": dict(counts), "share": round(counts["total"] / n, 6) if n else 0.0}
         return out
@@ -245,28 +250,27 @@ class Neo4jBackend:
         by_metric = {q.metric: q.name for q in Q.list_queries() if q.metric}
         # ids, titles, categories and populations exactly as the embedded analysis names them
         templates = DebtAnalysis(Estate.from_records({}, []), t).metrics()
-        params: dict[str, Callable[[], dict[str, Any]]] = {
-            "integration.credential_sprawl": lambda: {"max_stores": t.max_stores},
-            "coordination.raci_gaps": lambda: {"max_teams": t.max_teams},
-            "security.long_lived": lambda: {"rotation_days": t.rotation_days},
-            "security.unused": lambda: {"unused_days": t.unused_days},
-            "ownership.unowned_paths": lambda: {"chains": self.chains, "owned_chains": self.owned_chains},
-            "third_party.vendor_access": lambda: {"chains": self.chains},
+        params: dict[str, dict[str, Any]] = {
+            "integration.credential_sprawl": {"max_stores": t.max_stores},
+            "coordination.raci_gaps": {"max_teams": t.max_teams},
+            "security.long_lived": {"rotation_days": t.rotation_days},
+            "security.unused": {"unused_days": t.unused_days},
         }
         out = []
         for tpl in templates:
             name = by_metric.get(tpl.id)
             if name is None:
                 raise NhigraphError(f"the query library has no query for metric {tpl.id}")
-            row = self.one(name, **params.get(tpl.id, dict)())
+            row = self.one(name, **params.get(tpl.id, {}))
             m = Metric(tpl.id, tpl.category, tpl.title, tpl.population, numerator=row["numerator"],
                        denominator=row["denominator"], unknown=bool(row.get("unknown", False)))
             m.offenders = self._offenders(tpl.id, row["offenders"])
-            for key in tpl.extra:
-                if key == "average_teams":
-                    m.extra[key] = round(row["team_total"] / row["denominator"], 3) if row["denominator"] else 0.0
-                else:
-                    m.extra[key] = row[key]
+            for key, value in row.items():
+                if key in _STANDARD or value is None:
+                    continue
+                if key == "average_teams":  # Python rounding, as the embedded analysis does it
+                    value = round(row["team_total"] / row["denominator"], 3) if row["denominator"] else 0.0
+                m.extra[key] = value
             out.append(m)
         return out
 

@@ -7,13 +7,20 @@ URI scheme the driver knows works unchanged: ``bolt://`` and ``neo4j://`` for a 
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from ..errors import NhigraphError
 
+# the driver logs retries and notifications as warnings; without a handler Python would print them to
+# stderr through its last-resort handler. Errors reach the user as one line instead (see describe()).
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
+
 PASSWORD_ENV = "NEO4J_PASSWORD"
 DEFAULT_URI = "bolt://127.0.0.1:7687"
+#: Bolt URI schemes (direct and routing, plain, TLS, TLS with self-signed certificates)
+SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 
 class Neo4jConnectionError(NhigraphError):
@@ -65,6 +72,10 @@ def connect(uri: str = DEFAULT_URI, user: str = "neo4j", database: str | None = 
     import neo4j
     import neo4j.exceptions as ne
 
+    scheme = uri.partition("://")[0].lower() if "://" in uri else ""
+    if scheme not in SCHEMES:
+        raise Neo4jConnectionError(f"bad Neo4j URI {_redact_uri(uri)!r}: use one of "
+                                   f"{', '.join(s + '://' for s in SCHEMES)}")
     password = password_from_env()
     auth = (user, password) if password else None
     config.setdefault("connection_timeout", 15.0)
@@ -72,7 +83,7 @@ def connect(uri: str = DEFAULT_URI, user: str = "neo4j", database: str | None = 
     config.setdefault("user_agent", "nhigraph")
     try:
         driver = neo4j.GraphDatabase.driver(uri, auth=auth, **config)
-    except (ne.ConfigurationError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - ConfigurationError, ValueError, a missing optional module...
         raise Neo4jConnectionError(f"bad Neo4j URI {_redact_uri(uri)!r}: {_first_line(exc)}") from None
     if verify:
         try:

@@ -12,9 +12,11 @@ Each file in ``queries/`` starts with a comment block::
     // returns: one row: numerator, denominator, offenders [...]
 
 ``params`` is ``none`` or ``;``-separated ``$name:type[=default] description`` items. Types: str, int, float,
-bool, datetime, list, map. A default is a JSON value, or ``@observed_at``: the observation time of the
-snapshot last pushed (the backend's "now"). A parameter without a default is required. Values only ever
-reach Cypher as parameters.
+bool, datetime, list, map. A default is a JSON value, or a value the Neo4j backend computes: ``@observed_at``
+(the observation time of the snapshot last pushed: the backend's "now"), ``@chains`` and ``@owned_chains``
+(each credential's credentials reached through stored copies, all of them or through accountable
+credentials and identities only). A parameter without a default is required. Values only ever reach
+Cypher as parameters.
 
 The folder is ``nhigraph/queries`` inside the package (in a source checkout a symlink to the repository's
 top-level ``queries/``, in an installed package a copy), else the repository's ``queries/``.
@@ -26,7 +28,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,8 @@ from ..errors import InputError, NotFoundError
 
 PARAM_TYPES = ("str", "int", "float", "bool", "datetime", "list", "map")
 OBSERVED_AT = "@observed_at"
+#: defaults the Neo4j backend computes (see the module docstring)
+AUTO = (OBSERVED_AT, "@chains", "@owned_chains")
 FIELDS = ("name", "description", "params", "owasp", "nist", "returns", "metric")
 REQUIRED_FIELDS = ("name", "description", "params", "owasp", "nist", "returns")
 
@@ -51,7 +55,7 @@ class Param:
     doc: str = ""
     default: Any = None
     required: bool = True
-    #: the default comes from the pushed snapshot (``@observed_at``)
+    #: the default is computed by the backend (one of ``AUTO``)
     auto: str | None = None
 
     def coerce(self, value: Any) -> Any:
@@ -128,9 +132,13 @@ class Query:
         body = "\n".join(line for line in self.cypher.splitlines() if not line.lstrip().startswith("//"))
         return set(_PARAM_USE.findall(body))
 
-    def bind(self, given: dict[str, Any] | None = None, observed_at: datetime | None = None) -> dict[str, Any]:
-        """The full parameter map: given values coerced, defaults filled in, unknown or missing ones refused."""
+    def bind(self, given: dict[str, Any] | None = None, auto: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The full parameter map: given values coerced, defaults filled in, unknown or missing ones refused.
+
+        ``auto`` maps ``@observed_at``/``@chains``/``@owned_chains`` to their values, or to callables that
+        compute them (called only when a parameter needs one)."""
         given = dict(given or {})
+        auto = auto or {}
         unknown = sorted(set(given) - {p.name for p in self.params})
         if unknown:
             known = ", ".join(f"${p.name}" for p in self.params) or "none"
@@ -139,16 +147,18 @@ class Query:
         for p in self.params:
             if p.name in given:
                 out[p.name] = p.coerce(given[p.name])
-            elif p.auto == OBSERVED_AT:
-                if observed_at is None:
+            elif p.auto:
+                value = auto.get(p.auto)
+                value = value() if callable(value) else value
+                if value is None and p.auto == OBSERVED_AT:
                     raise NotFoundError(f"query {self.name} needs ${p.name} and nothing was pushed to this database "
                                         "yet to take it from; run `nhigraph neo4j push` or pass it")
-                out[p.name] = observed_at
+                out[p.name] = value
             elif p.required:
                 raise InputError(None, None, f"query {self.name} needs ${p.name} ({p.type}): {p.doc}")
             else:
                 out[p.name] = p.default
-        return out
+        return {k: utc(v) for k, v in out.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "metric": self.metric,
@@ -177,9 +187,14 @@ def _parse_params(text: str, where: str) -> tuple[Param, ...]:
         default, required, auto = None, True, None
         if rest.startswith("="):
             rest = rest[1:]
-            if rest.startswith(OBSERVED_AT):
-                auto, required = OBSERVED_AT, False
-                rest = rest[len(OBSERVED_AT):]
+            token = next((a for a in AUTO if rest.startswith(a)
+                          and not (rest[len(a):len(a) + 1].isalnum() or rest[len(a):len(a) + 1] == "_")), None)
+            if rest.startswith("@") and token is None:
+                raise ValueError(f"{where}: ${name} has an unknown computed default {rest.split()[0]!r} "
+                                 f"(known: {', '.join(AUTO)})")
+            if token:
+                auto, required = token, False
+                rest = rest[len(token):]
             else:
                 try:
                     default, end = json.JSONDecoder().raw_decode(rest)
@@ -284,6 +299,16 @@ def get(name: str, folder: Path | None = None) -> Query:
         raise NotFoundError(f"no query {name!r}{hint} (see `nhigraph query --list`)") from None
 
 
+def utc(value: Any) -> Any:
+    """Datetimes as offset-based UTC. Neo4j orders two datetimes at the same instant by their zone, so a
+    zone-named UTC (pytz, zoneinfo) compares unequal to the offset-based UTC the loader stores."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+    return value
+
+
 def native(value: Any) -> Any:
     """Neo4j values as plain Python: temporal types as datetime/date, nodes as property dicts, recursively."""
     if hasattr(value, "to_native"):
@@ -298,10 +323,11 @@ def native(value: Any) -> Any:
 
 
 def run(driver, name: str, params: dict[str, Any] | None = None, *, database: str | None = None,
-        observed_at: datetime | None = None, folder: Path | None = None) -> list[dict[str, Any]]:
-    """Run a library query in a read transaction and return its rows as plain dicts."""
+        auto: dict[str, Any] | None = None, folder: Path | None = None) -> list[dict[str, Any]]:
+    """Run a library query in a read transaction and return its rows as plain dicts (see
+    :meth:`Query.bind` for ``auto``; the Neo4j backend's ``run`` fills it for you)."""
     q = get(name, folder)
-    bound = q.bind(params, observed_at)
+    bound = q.bind(params, auto)
     return run_query(driver, q, bound, database=database)
 
 
@@ -324,5 +350,5 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-__all__ = ["OBSERVED_AT", "Param", "Query", "get", "jsonable", "list_queries", "load_all", "native", "parse",
+__all__ = ["AUTO", "OBSERVED_AT", "Param", "Query", "get", "jsonable", "list_queries", "load_all", "native", "parse",
            "queries_dir", "run", "run_query"]

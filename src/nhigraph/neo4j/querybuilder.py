@@ -22,6 +22,7 @@ from __future__ import annotations
 import colorsys
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -94,11 +95,13 @@ def schema_statements(model: Model = MODEL) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- writes
 
+@lru_cache(maxsize=None)
 def node_columns(spec: NodeKind) -> tuple[str, ...]:
     """The properties a node write sets: every declared property except ``id`` and input-only secrets."""
     return tuple(p.name for p in spec.all_props if p.name != "id" and not p.secret)
 
 
+@lru_cache(maxsize=None)
 def edge_columns(spec: EdgeKind) -> tuple[str, ...]:
     """The properties an edge write sets: every declared one except the endpoints and the identity keys."""
     return tuple(p.name for p in spec.all_props if p.name not in ("start", "end") and p.name not in spec.key)
@@ -147,25 +150,24 @@ def edge_groups(model: Model = MODEL) -> list[tuple[str, str, str]]:
 
 def node_row(record: dict[str, Any], model: Model = MODEL) -> dict[str, Any]:
     """A workspace node record as a write row. Empty lists and None are left out (written as null)."""
-    spec = model.node(record["label"])
-    return {"id": record["id"], "props": _props(record, node_columns(spec))}
+    return {"id": record["id"], "props": _props(record, _allowed("node", record["label"], model))}
 
 
 def edge_row(record: dict[str, Any], model: Model = MODEL) -> dict[str, Any]:
     spec = model.edge(record["type"])
+    allowed = _allowed("edge", spec.type, model)
     key = {}
     for k in spec.key:
         if record.get(k) is None:
             raise ValueError(f"{spec.type} {record['start']} -> {record['end']}: identity property {k!r} is empty")
         key[k] = record[k]
-    return {"start": record["start"], "end": record["end"], "key": key, "props": _props(record, edge_columns(spec))}
+    return {"start": record["start"], "end": record["end"], "key": key, "props": _props(record, allowed)}
 
 
-def _props(record: dict[str, Any], columns: Iterable[str]) -> dict[str, Any]:
+def _props(record: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
     props = {}
-    for c in columns:
-        v = record.get(c)
-        if v is None:
+    for c, v in record.items():
+        if v is None or c not in allowed:
             continue
         if isinstance(v, datetime):
             if v.tzinfo is None:
@@ -177,6 +179,18 @@ def _props(record: dict[str, Any], columns: Iterable[str]) -> dict[str, Any]:
             v = sorted(v) if isinstance(v, (set, frozenset)) else list(v)
         props[c] = v
     return props
+
+
+_ALLOWED: dict[tuple[str, str, int], frozenset[str]] = {}
+
+
+def _allowed(kind: str, name: str, model: Model) -> frozenset[str]:
+    key = (kind, name, id(model))
+    out = _ALLOWED.get(key)
+    if out is None:
+        cols = node_columns(model.node(name)) if kind == "node" else edge_columns(model.edge(name))
+        out = _ALLOWED[key] = frozenset(cols)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- cleanup
