@@ -88,6 +88,14 @@ CASES = {
                            "grants, trusts, ownership, edges)", True),
     "deeply-nested-json": ("inventory.json", b'{"nhigraph_inventory": 1, "x": ' + b"[" * 100000
                            + b"]" * 100000 + b"}", "invalid JSON: nested too deeply", True),
+    "only-a-byte-order-mark": ("identities.csv", b"\xef\xbb\xbf", "file is empty", True),
+    "lone-surrogate": ("inventory.json", b'{"nhigraph_inventory": 1, "identities": [{"id": "id:new1", "kind": "bot",'
+                       b' "name": "Ren\\ud800"}]}',
+                       "identities[1]: Identity name: not valid Unicode text (a lone surrogate at character 3)", False),
+    "epoch-out-of-range": ("inventory.json", b'{"nhigraph_inventory": 1, "identities": [{"id": "id:new1", '
+                           b'"kind": "bot", "created_at": 1e300}]}',
+                           "identities[1]: Identity created_at: not a date: 1e+300 is out of range as epoch "
+                           "seconds", False),
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .options import console, emit, json_option, workspace_option
-from .render import counts_table, progress_bar
+from .render import counts_table, printable, progress_bar
 
 
 @click.command()
@@ -68,9 +68,9 @@ def ingest(paths: tuple[Path, ...], workspace: Path, fmt: str | None, scope: str
             out.print("Nothing written (--strict): fix the errors below and ingest again.")
 
     emit(result.to_json(), as_json, render)
-    for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+    for warning in result.warnings:  # one line each, whatever the export put in a name
+        click.echo(f"Warning: {printable(warning, keep='')}", err=True)
     for error in result.errors:
-        click.echo(f"Error: {error}", err=True)
+        click.echo(f"Error: {printable(str(error), keep='')}", err=True)
     if result.errors:
         raise SystemExit(2)

@@ -41,13 +41,17 @@ def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
 
 
 def console():
-    """Output for people. Piped output is 120 columns wide rather than rich's 80, so ids stay readable."""
+    """Output for people. Piped output is 120 columns wide rather than rich's 80, so ids stay readable.
+
+    Everything printed is literal text: rich markup (``[bold]``, ``[/]``) and emoji codes (``:key:``) are not
+    interpreted, since names come from untrusted exports and paths from the user (``out[/].json`` would
+    otherwise raise, and ``aws:key:...`` print a key emoji)."""
     import sys
 
     from rich.console import Console
 
     width = None if sys.stdout.isatty() else 120
-    return Console(highlight=False, soft_wrap=False, width=width)
+    return Console(highlight=False, soft_wrap=False, width=width, markup=False, emoji=False)
 
 
 def backend_options(f: Callable) -> Callable:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .options import backend_options, console, emit, json_option, open_backend_from, workspace_option
-from .render import table
+from .render import printable, table
 
 
 @click.command()
@@ -40,7 +40,7 @@ def reach(key: str, workspace: Path, snapshot: str | None, backend: str, neo4j_u
     finally:
         be.close()
     if as_md:
-        click.echo(to_markdown(rep))
+        click.echo(printable(to_markdown(rep)))
         return
     emit(rep, as_json, lambda: render(rep))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .options import console, emit, json_option, workspace_option
+from .render import printable
 
 
 @click.command()
@@ -61,7 +62,8 @@ def viz(key: str | None, unowned: bool, duplicates: bool, out: Path | None, work
 
     def render() -> None:
         more = f" (cut from {shown.matched} nodes: --max-nodes {max_nodes})" if shown.truncated else ""
-        console().print(f"Wrote {out}: {shown.title}, {len(shown.nodes)} nodes and {len(shown.edges)} edges{more}. "
+        console().print(f"Wrote {out}: {printable(shown.title)}, {len(shown.nodes)} nodes and {len(shown.edges)} "
+                        f"edges{more}. "
                         "Open it in a browser (works offline).", markup=False)
 
     emit(data, as_json, render)

@@ -44,10 +44,13 @@ def read_text(path: Path) -> str:
     if not data.strip():
         raise InputError(path, None, "file is empty")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(path, f"line {line}", f"not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():  # a byte-order mark and nothing else
+        raise InputError(path, None, "file is empty")
+    return text
 
 
 def load_json(path: Path) -> Any:
@@ -68,6 +71,8 @@ def csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:
         raise InputError(path, "line 1", f"malformed CSV: {exc}") from None
+    except StopIteration:
+        raise InputError(path, "line 1", "empty CSV header") from None
     if not any(header):
         raise InputError(path, "line 1", "empty CSV header")
     dupes = sorted({h for h in header if header.count(h) > 1 and h})

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import ParseResult, urlparse
 
 from ..errors import InputError
 from ..model.records import Batch, Origin, coerce_edge, coerce_node, edge_key, parse_datetime
@@ -136,6 +137,35 @@ def when(value: Any) -> Any:
     try:
         return parse_datetime(value)
     except (ValueError, TypeError, OverflowError, OSError):
+        return None
+
+
+def obj_at(value: Any, *keys: str) -> dict[str, Any]:
+    """The object at ``value[k1][k2]...``; ``{}`` when a step is missing or not an object (an export is
+    untrusted: ``settings`` may be a string, ``oauthClient`` a number)."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def list_of(value: Any) -> list[Any]:
+    """A list value; ``[]`` when absent or anything else."""
+    return value if isinstance(value, list) else []
+
+
+def texts(value: Any) -> list[str]:
+    """The non-empty strings of a list value (anything else in it, or a value that is no list, is ignored)."""
+    return [v for v in list_of(value) if isinstance(v, str) and v.strip()]
+
+
+def url_of(value: Any) -> ParseResult | None:
+    """A URL's parts, or None when it is not text or does not parse (``https://[bad`` makes
+    :func:`urllib.parse.urlparse` raise)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return urlparse(value)
+    except ValueError:
         return None
 
 

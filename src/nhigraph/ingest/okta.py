@@ -20,13 +20,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Iterable
-from urllib.parse import urlparse
 
 from ..errors import InputError
 from ..model.records import Batch
 from ..secrets import fingerprint
 from .base import Format, looks_like_json
-from .exports import Emitter, NameScope, json_values, max_level, paged_items, source_name, when
+from .exports import Emitter, NameScope, json_values, max_level, obj_at, paged_items, source_name, texts, url_of, when
 
 STATUS = {"ACTIVE": "active", "INACTIVE": "inactive", "DELETED": "deleted", "REVOKED": "revoked"}
 
@@ -43,7 +42,8 @@ def scope_level(scope: str) -> str:
 def _host(url: Any) -> str | None:
     if not isinstance(url, str) or not url:
         return None
-    host = urlparse(url if "://" in url else f"https://{url}").hostname
+    parts = url_of(url if "://" in url else f"https://{url}")
+    host = parts.hostname if parts else None
     return host if host and "{" not in host and "." in host else None
 
 
@@ -126,15 +126,15 @@ def _tokens(em: Emitter, org: str, oid: str, it: dict[str, Any], where: str) -> 
 
 
 def _apps(em: Emitter, org: str, oid: str, it: dict[str, Any], where: str) -> None:
-    settings = ((it.get("settings") or {}).get("oauthClient") or {}) if isinstance(it.get("settings"), dict) else {}
-    grants = settings.get("grant_types") or []
+    settings = obj_at(it, "settings", "oauthClient")
+    grants = texts(settings.get("grant_types"))
     if it.get("signOnMode") != "OPENID_CONNECT" or "client_credentials" not in grants:
         return
     app = it.get("id")
     if not app:
         em.fail(where, "an app needs an id")
         return
-    oauth = ((it.get("credentials") or {}).get("oauthClient") or {}) if isinstance(it.get("credentials"), dict) else {}
+    oauth = obj_at(it, "credentials", "oauthClient")
     ident = f"okta:{org}:app/{app}"
     status = STATUS.get(str(it.get("status") or "").upper())
     em.node({"label": "Identity", "id": ident, "kind": "oauth_app", "name": it.get("label") or str(app),

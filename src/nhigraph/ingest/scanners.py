@@ -75,9 +75,9 @@ _REPO_URL = re.compile(r"^(?:https?://|ssh://git@|git@)(?P<host>[^/:]+)[/:](?P<p
 _GH_LINK = re.compile(r"^https?://github\.com/(?P<org>[^/]+)/(?P<repo>[^/]+)/(?:blob|commit|tree)/")
 
 
-def repo_key(url: str | None) -> str | None:
+def repo_key(url: Any) -> str | None:
     """``github:<org>/<repo>`` for a GitHub URL, ``git:<host>/<path>`` for another remote, else None."""
-    if not url:
+    if not isinstance(url, str) or not url:
         return None
     m = _GH_LINK.match(url)
     if m:

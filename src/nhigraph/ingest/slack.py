@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import InputError
 from ..model.records import Batch
 from .base import Format, looks_like_json
-from .exports import Emitter, NameScope, json_values, max_level, paged_items, source_name, when
+from .exports import Emitter, NameScope, json_values, list_of, max_level, paged_items, source_name, when
 
 ADMIN = frozenset({"admin", "client"})
 WRITE = frozenset({"chat:write", "incoming-webhook", "commands", "bot", "post", "files:write:user"})
@@ -70,7 +70,7 @@ def parse(path: Path, scope: str | None = None) -> list[Batch]:
 def _app(em: Emitter, team: str, wid: str, entry: dict[str, Any], app: dict[str, Any], where: str) -> None:
     app_id, name = str(app["id"]), str(app.get("name") or app["id"])
     internal = app.get("is_internal") is True
-    scopes = [s for s in entry.get("scopes") or [] if isinstance(s, dict) and s.get("name")]
+    scopes = [s for s in list_of(entry.get("scopes")) if isinstance(s, dict) and s.get("name")]
     by_type: dict[str, list[str]] = {}
     for s in scopes:
         by_type.setdefault(str(s.get("token_type") or "user"), []).append(str(s["name"]))

@@ -43,7 +43,7 @@ from ..errors import InputError
 from ..model.ids import credential_for_key_id, k8s_service_account
 from ..model.records import Batch
 from .base import Format, load_json, looks_like_json, read_text
-from .exports import SEP, Emitter, environment_of, max_level, source_name, when
+from .exports import SEP, Emitter, environment_of, list_of, max_level, obj_at, source_name, when
 from .links import stored_value
 
 LEGACY = {"deny": ["deny"], "read": ["read", "list"], "write": ["create", "read", "update", "delete", "list"],
@@ -123,7 +123,7 @@ def parse_hcl_rules(text: str, path: Path) -> list[Rule]:
 
 
 def _caps(body: dict[str, Any]) -> frozenset[str]:
-    caps = set(body.get("capabilities") or [])
+    caps = {c for c in list_of(body.get("capabilities")) if isinstance(c, (str, int, float))}
     if isinstance(body.get("policy"), str):
         caps |= set(LEGACY.get(body["policy"].lower(), []))
     return frozenset(str(c).lower() for c in caps)
@@ -412,7 +412,7 @@ def _kv(path: Path, cluster: str, vpath: list[str], data: dict[str, Any], scope:
     meta = data.get("custom_metadata") if isinstance(data.get("custom_metadata"), dict) else {}
     meta_l = {str(k).lower(): v for k, v in meta.items()}
     versions = data.get("versions") if isinstance(data.get("versions"), dict) else {}
-    current = versions.get(str(data.get("current_version"))) or {}
+    current = obj_at(versions, str(data.get("current_version")))
     deleted = bool(current.get("destroyed")) or bool(when(current.get("deletion_time")))
     env = environment_of(str(meta_l.get("environment") or meta_l.get("env") or "")) or None
     em.node({"label": "SecretStore", "id": sid, "kind": "vault_path", "name": f"{mount}/{rel}",

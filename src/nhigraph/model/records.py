@@ -106,7 +106,10 @@ def parse_datetime(value: Any) -> datetime:
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         # epoch seconds (or milliseconds when implausibly large)
         seconds = value / 1000 if value > 1e11 else value
-        dt = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        try:
+            dt = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # NaN, infinity, beyond year 9999
+            raise ValueError(f"not a date: {value!r} is out of range as epoch seconds") from None
     elif isinstance(value, str):
         text = value.strip()
         if _DATE_ONLY.match(text):
@@ -126,14 +129,28 @@ def parse_datetime(value: Any) -> datetime:
         raise ValueError(f"not a date: {value!r}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ValueError(f"not a date: {value!r} is out of range") from None
+
+
+def _encodable(text: str) -> str:
+    """``text``, if it can be written as UTF-8: a lone surrogate (``"\\ud800"`` in JSON) cannot, and would make
+    the whole snapshot unwritable."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"not valid Unicode text (a lone surrogate at character {exc.start})") from None
+    return text
 
 
 def _coerce(prop: Prop, value: Any) -> Any:
     if prop.type == "str":
         if isinstance(value, (dict, list)):
             raise ValueError(f"expected text, got {type(value).__name__}")
-        text = str(value).strip()
+        text = _encodable(str(value).strip())
         if "\x00" in text:
             raise ValueError("contains a NUL byte")
         if prop.choices and text not in prop.choices:
@@ -163,7 +180,7 @@ def _coerce(prop: Prop, value: Any) -> Any:
             items = [str(v).strip() for v in value if not isinstance(v, (dict, list))]
         else:
             items = [str(value).strip()]
-        items = sorted({v for v in items if v})
+        items = sorted({_encodable(v) for v in items if v})
         if prop.choices:
             bad = [v for v in items if v not in prop.choices]
             if bad:

@@ -69,7 +69,8 @@ def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
 def parse_files(files: list[Path], fmt: str | None = None, scope: str | None = None,
                 progress: Progress | None = None, explicit: set[Path] | None = None,
                 warnings: list[str] | None = None) -> tuple[list[Batch], dict[str, str], list[InputError]]:
-    """Parse every file into batches. A bad file is reported and skipped; it never stops the others.
+    """Parse every file into batches. A bad file is reported and skipped; it never stops the others (nor does
+    a bug in a reader: it is reported against the file it failed on).
 
     A file found inside a folder (not in ``explicit``) that is no known export, such as a README, is skipped
     with a warning instead of an error."""
@@ -97,9 +98,26 @@ def parse_files(files: list[Path], fmt: str | None = None, scope: str | None = N
             errors.append(exc)
         except RecursionError:
             errors.append(InputError(path, None, "nested too deeply"))
+        except Exception as exc:  # noqa: BLE001 - a reader's bug costs its file, never the whole run
+            errors.append(_reader_bug(path, formats.get(str(path)), exc))
     if progress:
         progress(len(files), len(files), files[-1] if files else Path("."))
     return batches, formats, errors
+
+
+def _reader_bug(path: Path, fmt: str | None, exc: Exception) -> InputError:
+    """A reader that crashed: reported against its file like any bad file. The exception's message is not
+    repeated (it may quote the export, and an export may hold a secret); its type and where it was raised are
+    enough for a bug report."""
+    tb = exc.__traceback__
+    where = None
+    while tb is not None:
+        if "nhigraph" in tb.tb_frame.f_code.co_filename:
+            where = f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return InputError(path, None, f"could not be read: the {fmt or 'format detection'} reader failed with "
+                      f"{type(exc).__name__}" + (f" at {where}" if where else "")
+                      + "; this is a bug in nhigraph, please report it with this line")
 
 
 def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path | None = None, *,

@@ -151,6 +151,7 @@ class Workspace:
         """Serialise writers: a second writer fails at once with a clear message."""
         self.path.mkdir(parents=True, exist_ok=True)
         fh = open(self.path / ".lock", "a+")
+        locked = False
         try:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -159,12 +160,16 @@ class Workspace:
                 holder = fh.read().strip() or "another process"
                 raise WorkspaceError(f"{self.path}: workspace is locked by {holder}; "
                                      "wait for that ingest to finish") from None
+            locked = True
             fh.seek(0)
             fh.truncate()
             fh.write(f"nhigraph pid {os.getpid()}")
             fh.flush()
             yield
         finally:
+            if locked:  # a writer that takes the lock next has not named itself yet: name no finished one
+                fh.seek(0)
+                fh.truncate()
             fh.close()
 
     def write(self, nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]],

@@ -27,13 +27,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from ...errors import InputError
 from ...model.ids import credential_for_key_id
 from ...model.records import Batch
 from ..base import Format, looks_like_json
-from ..exports import SEP, Emitter, NameScope, environment_of, json_values, paged_items, source_name, when
+from ..exports import (SEP, Emitter, NameScope, environment_of, json_values, list_of, paged_items, source_name,
+                       url_of, when)
 from ..links import stored_value
 from .ids import add_org, add_repo, flat_permissions, org_id, permission_level, scope_level, store_id
 
@@ -169,7 +169,8 @@ def _installations(path: Path, parts: tuple[str, ...], items: list[Any], scope: 
         conn = f"{ident}/connector"
         em.node({"label": "Connector", "id": conn, "kind": "api_integration", "name": f"{slug} on {org}",
                  "status": "disabled" if suspended else "active",
-                 "description": f"GitHub App installation, events: {', '.join(it.get('events') or []) or 'none'}"},
+                 "description": "GitHub App installation, events: "
+                                + (", ".join(map(str, list_of(it.get("events")))) or "none")},
                 where)
         em.edge("CONNECTS_FROM", conn, oid, where)
         em.edge("CONNECTS_TO", conn, app_sys, where)
@@ -330,7 +331,7 @@ def _sso_credentials(path: Path, parts: tuple[str, ...], items: list[Any], scope
             continue
         ctype = str(it.get("credential_type") or "")
         login = it.get("login")
-        scopes = [str(s) for s in it.get("scopes") or [] if s]
+        scopes = [str(s) for s in list_of(it.get("scopes")) if s]
         is_key = "ssh" in ctype.lower()
         ident = f"github:{org}:sso-credential/{cid}"
         title = it.get("authorized_credential_title") or it.get("authorized_credential_note")
@@ -381,20 +382,20 @@ def _hooks(path: Path, parts: tuple[str, ...], items: list[Any], scope: str | No
         base = f"github:{org}/{repo}" if repo else f"github:{org}"
         conn = f"{base}:hook/{hid}"
         config = it.get("config") if isinstance(it.get("config"), dict) else {}
-        target = urlparse(str(config.get("url") or ""))
+        target = url_of(config.get("url"))
+        host = target.hostname if target else None
         insecure = str(config.get("insecure_ssl", "0")) == "1"
         em.node({"label": "Connector", "id": conn, "kind": "webhook",
                  "name": f"{it.get('name') or 'web'} hook {hid} of {org}/{repo}" if repo else f"org hook {hid} of {org}",
                  "status": "active" if it.get("active") is not False else "inactive",
                  "description": "; ".join(x for x in (
-                     f"events {', '.join(it.get('events') or [])}",
-                     f"delivers to {target.scheme}://{target.hostname}" if target.hostname else "",
+                     f"events {', '.join(map(str, list_of(it.get('events'))))}",
+                     f"delivers to {target.scheme}://{host}" if host else "",
                      "TLS verification disabled (insecure_ssl)" if insecure else "") if x)}, where)
         em.edge("CONNECTS_FROM", conn, oid, where)
-        if target.hostname:
-            sysid = f"web:{target.hostname.lower()}"
-            em.stub({"label": "System", "id": sysid, "kind": "other", "name": target.hostname.lower(),
-                     "platform": target.hostname.lower()}, where)
+        if host:
+            sysid = f"web:{host}"
+            em.stub({"label": "System", "id": sysid, "kind": "other", "name": host, "platform": host}, where)
             em.edge("CONNECTS_TO", conn, sysid, where)
         if config.get("secret"):
             cred = f"{conn}/secret"

@@ -30,6 +30,7 @@ and added as workflows; ``secrets: inherit`` is noted. YAML anchors and aliases 
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -42,7 +43,7 @@ from ...model.ids import (aws_account, aws_principal_from_arn, azure_app, creden
 from ...model.records import Batch
 from ...secrets import fingerprint
 from ..base import Format, read_text
-from ..exports import SEP, Emitter, environment_of, source_name
+from ..exports import SEP, Emitter, environment_of, list_of, source_name
 from ..links import stored_value
 from .ids import add_org, store_id, workflow_id
 
@@ -72,6 +73,8 @@ _GCP_SA = re.compile(r"^([^@\s]+)@([a-z0-9\-]+)\.iam\.gserviceaccount\.com$")
 _REUSABLE = re.compile(r"^(?:(?P<org>[^/\s]+)/(?P<repo>[^/\s]+)/)?\.?/?\.github/workflows/(?P<file>[^@\s]+)"
                        r"(?:@(?P<ref>\S+))?$")
 AUTOMATIC = frozenset({"GITHUB_TOKEN"})
+#: GitHub runs at most 256 jobs per matrix; a larger one (say 14 axes of 6 values) is not expanded
+MAX_MATRIX = 256
 
 
 def repo_of(path: Path) -> tuple[str, str, str]:
@@ -132,14 +135,16 @@ def matrix_combinations(job: dict[str, Any]) -> list[dict[str, str]] | None:
         return None
     axes = {str(k): [str(v) for v in vals if isinstance(v, (str, int, float))]
             for k, vals in matrix.items() if k not in ("include", "exclude") and isinstance(vals, list)}
+    if math.prod(len(vals) for vals in axes.values() if vals) > MAX_MATRIX:
+        return None  # more jobs than GitHub would run: a hostile file must not make ingest expand it
     combos: list[dict[str, str]] = [{}] if axes else []
     for key, vals in axes.items():
         combos = [{**c, key: v} for c in combos for v in vals] if vals else combos
-    for exc in matrix.get("exclude") or []:
+    for exc in list_of(matrix.get("exclude")):
         if isinstance(exc, dict):
             combos = [c for c in combos if not all(c.get(str(k)) == str(v) for k, v in exc.items())]
     added: list[dict[str, str]] = []
-    for inc in matrix.get("include") or []:
+    for inc in list_of(matrix.get("include")):
         if not isinstance(inc, dict):
             continue
         inc = {str(k): str(v) for k, v in inc.items() if isinstance(v, (str, int, float))}
@@ -189,7 +194,8 @@ def _job_runs(job: dict[str, Any], em: Emitter, where: str,
         return [(env, set(static))]
     combos = matrix_combinations(job)
     if not combos:
-        em.warn(where, "the job's matrix is computed; secrets and environment named by it are not resolved")
+        em.warn(where, f"the job's matrix is computed (or has more than {MAX_MATRIX} combinations); secrets and "
+                "environment named by it are not resolved")
         return [(env, set(static))]
     runs: dict[tuple, tuple[str | None, set[str]]] = {}
     for c in combos:
@@ -204,7 +210,7 @@ def _job_runs(job: dict[str, Any], em: Emitter, where: str,
 def _env_blocks(doc: dict[str, Any], job: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     if isinstance(job.get("env"), dict):
         yield "env", job["env"]
-    for i, step in enumerate(job.get("steps") or [], 1):
+    for i, step in enumerate(list_of(job.get("steps")), 1):
         if isinstance(step, dict) and isinstance(step.get("env"), dict):
             yield f"steps[{i}].env", step["env"]
 
@@ -280,7 +286,7 @@ def parse(path: Path, scope: str | None = None) -> list[Batch]:
             else:
                 em.warn(where, "`uses:` is not a reusable workflow reference (org/repo/.github/workflows/"
                         "FILE@ref or ./.github/workflows/FILE)")
-        for i, step in enumerate(job.get("steps") or [], 1):
+        for i, step in enumerate(list_of(job.get("steps")), 1):
             if isinstance(step, dict) and isinstance(step.get("uses"), str):
                 _step_identity(em, step, f"{where}.steps[{i}]", job_id, assumes, targets)
         for block_where, block in _env_blocks(doc, job):
