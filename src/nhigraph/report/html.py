@@ -47,8 +47,20 @@ def _signed_pct(r: float) -> str:
     return "±0 pts" if round(pts, 1) == 0 else (f"+{pts:.1f} pts" if pts > 0 else f"−{-pts:.1f} pts")
 
 
+#: items of one evidence list shown in the page (the full evidence is in findings.csv and metrics.json)
+EVIDENCE_ITEMS = 25
+
+
+def _clip(value: Any) -> Any:
+    if isinstance(value, list) and len(value) > EVIDENCE_ITEMS:
+        return [_clip(v) for v in value[:EVIDENCE_ITEMS]] + [f"... {len(value) - EVIDENCE_ITEMS} more"]
+    if isinstance(value, dict):
+        return {k: _clip(v) for k, v in value.items()}
+    return value
+
+
 def _pretty(value: Any) -> str:
-    return json.dumps(value, indent=1, sort_keys=True, default=str, ensure_ascii=False)
+    return json.dumps(_clip(value), indent=1, sort_keys=True, default=str, ensure_ascii=False)
 
 
 @lru_cache(maxsize=1)
