@@ -109,10 +109,12 @@ class ReachIndex:
         self.access: dict[str, dict[str, int]] = {}
         #: (identity, member) -> the system whose grant gives the member its level, when not a direct grant
         self.via_system: dict[tuple[str, str], str] = {}
+        #: resource or secret store -> the systems it is PART_OF, and the reverse
+        self.part_of: dict[str, list[str]] = {}
         members: dict[str, list[str]] = {}
-        for u, v, d in g.edges(data=True):
-            t = d["type"]
-            if t == "PART_OF" and g.nodes[u]["label"] in RESOURCE_LABELS:
+        for u, v, _ in estate.edges_of("PART_OF"):
+            if g.nodes[u]["label"] in RESOURCE_LABELS:
+                self.part_of.setdefault(u, []).append(v)
                 members.setdefault(v, []).append(u)
         for u, v, d in g.edges(data=True):
             t = d["type"]
@@ -225,10 +227,7 @@ class ReachIndex:
     def system_sets(self) -> dict[str, frozenset]:
         """Credential -> systems reached: granted directly, or holding a reached resource."""
         g = self.estate.g
-        part_of: dict[str, list[str]] = {}
-        for u, v, d in g.edges(data=True):
-            if d["type"] == "PART_OF" and g.nodes[u]["label"] in RESOURCE_LABELS:
-                part_of.setdefault(u, []).append(v)
+        part_of = self.part_of
         contrib = {}
         for i, acc in self.access.items():
             systems = set()
@@ -239,11 +238,6 @@ class ReachIndex:
                     systems.update(part_of.get(t, ()))
             contrib[i] = systems
         return self.propagator.reach(self.credentials, contrib)
-
-    def target_levels(self) -> dict[str, dict[str, int]]:
-        """Credential -> {resource: level rank} (resources and secret stores; systems are in system_sets)."""
-        r, w, a = (self.level_sets[k] for k in (1, 2, 3))
-        return {c: {t: 3 if t in a[c] else 2 if t in w[c] else 1 for t in r[c]} for c in self.credentials}
 
     @cached_property
     def _summaries(self) -> dict[str, dict[str, Any]]:

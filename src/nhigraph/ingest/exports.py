@@ -108,6 +108,18 @@ def max_level(levels: Iterable[str | None]) -> str | None:
     return best
 
 
+def combine_edges(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Fold a repeat of an edge into the first record, in place: lists united, the higher level kept, other
+    properties filled where missing."""
+    for k, v in new.items():
+        if isinstance(v, list):
+            old[k] = sorted(set(old.get(k) or []) | set(v))
+        elif k == "level":
+            old[k] = max_level([old.get(k), v])
+        elif old.get(k) is None:
+            old[k] = v
+
+
 _ENV_NAMES = {
     "prod": ("prod", "production", "prd", "live"),
     "staging": ("staging", "stage", "stg", "preprod", "pre-prod", "uat"),
@@ -249,13 +261,7 @@ class Emitter:
             self.batch.edge_origins.append(origin)
             self._edges[key] = rec
             return
-        for k, v in rec.items():
-            if isinstance(v, list):
-                old[k] = sorted(set(old.get(k) or []) | set(v))
-            elif k == "level":
-                old[k] = max_level([old.get(k), v])
-            elif old.get(k) is None:
-                old[k] = v
+        combine_edges(old, rec)
 
     def warn(self, where: str | None, message: str) -> None:
         text = f"{self.path}: {where}: {message}" if where else f"{self.path}: {message}"

@@ -31,7 +31,7 @@ from collections import defaultdict
 from typing import Any, Iterable
 
 from ..model.records import Batch, Origin, coerce_edge, edge_key
-from .exports import max_level
+from .exports import combine_edges
 
 SUFFIX = "#value"
 
@@ -113,13 +113,7 @@ def _rename(batch: Batch, renames: dict[str, str], drop: frozenset[str] = frozen
         key = edge_key(e)
         old = by_key.get(key)
         if old is not None:
-            for k, v in e.items():
-                if isinstance(v, list):
-                    old[k] = sorted(set(old.get(k) or []) | set(v))
-                elif k == "level":
-                    old[k] = max_level([old.get(k), v])
-                elif old.get(k) is None:
-                    old[k] = v
+            combine_edges(old, e)
             continue
         by_key[key] = e
         out_edges.append(e)

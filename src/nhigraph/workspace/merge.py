@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import InputError
+from ..ingest.exports import max_level
 from ..model.records import Batch, check_endpoints, edge_key
 
 
@@ -41,7 +42,6 @@ def _bump(counter: dict[str, int], key: str) -> None:
 
 
 _BOOKKEEPING = ("sources", "first_seen", "last_seen", "source")
-_LEVELS = {"read": 1, "write": 2, "admin": 3}
 
 
 def _merge_record(old: dict[str, Any], new: dict[str, Any], stub: bool, combine: bool = False) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def _merge_record(old: dict[str, Any], new: dict[str, Any], stub: bool, combine:
             if k == "name" and v == new.get("id") and old.get("name"):
                 continue  # a name defaulted to the id (none reported) never hides a reported one
             if combine and k == "level":
-                v = max(v, old.get(k, v), key=lambda lvl: _LEVELS.get(lvl, 0))
+                v = max_level([old.get(k), v])
             elif combine and isinstance(v, list) and isinstance(old.get(k), list):
                 v = sorted(set(v) | set(old[k]))
             merged[k] = v
