@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from ingest_support import scan
 from click.testing import CliRunner
 
 from nhigraph.analysis.debt import DebtAnalysis
@@ -36,18 +37,6 @@ GRAPH = "azure:api:2f3e4d5c-6b7a-4988-a7b6-c5d4e3f2a1b0"
 SECRET = "azure:cred:c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f"
 CERT = "azure:cred:b3c4d5e6-f7a8-4b9c-8d0e-1f2a3b4c5d6e"
 VENDOR = "vendor:azure:7c6d5e4f-3a2b-4c1d-9e0f-a1b2c3d4e5f6"
-
-
-def scan(folder: Path, needle: str) -> list[str]:
-    """Files under ``folder`` whose bytes, or decoded parquet values, contain ``needle``."""
-    import pyarrow.parquet as pq
-
-    hits = []
-    for f in sorted(folder.rglob("*")):
-        if f.is_file() and (needle.encode() in f.read_bytes() or (
-                f.suffix == ".parquet" and needle in json.dumps(pq.read_table(f).to_pylist(), default=str))):
-            hits.append(str(f.relative_to(folder)))
-    return hits
 
 
 def edges_of(snapshot, type_: str) -> set[tuple]:

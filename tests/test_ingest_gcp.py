@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from ingest_support import scan
 from click.testing import CliRunner
 
 from nhigraph.analysis.estate import Estate
@@ -30,18 +31,6 @@ COMPUTE = "gcp:sa:412345678901-compute@developer.gserviceaccount.com"
 KEY = "gcp:key:90c48f61c65cd56224a12ab18e6ee9ca9c3aee7c"
 EXPOSED_KEY = "gcp:key:b97699f042b8eee6a846f4f96259fbcd13e2682e"
 KEYS_FILE = GCP / "deployer@acme-prod.iam.gserviceaccount.com.json"
-
-
-def scan(folder: Path, needle: str) -> list[str]:
-    """Files under ``folder`` whose bytes, or decoded parquet values, contain ``needle``."""
-    import pyarrow.parquet as pq
-
-    hits = []
-    for f in sorted(folder.rglob("*")):
-        if f.is_file() and (needle.encode() in f.read_bytes() or (
-                f.suffix == ".parquet" and needle in json.dumps(pq.read_table(f).to_pylist(), default=str))):
-            hits.append(str(f.relative_to(folder)))
-    return hits
 
 
 def edges_of(snapshot, type_: str, end: str | None = None) -> set[tuple]:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from ingest_support import scan
 from click.testing import CliRunner
 
 from nhigraph.analysis.estate import Estate
@@ -30,18 +31,6 @@ C = "k8s:prod-eks"
 
 def sa(name: str, ns: str = "payments", cluster: str = C) -> str:
     return f"{cluster}:{ns}/sa/{name}"
-
-
-def scan(folder: Path, needle: str) -> list[str]:
-    """Files under ``folder`` whose bytes, or decoded parquet values, contain ``needle``."""
-    import pyarrow.parquet as pq
-
-    hits = []
-    for f in sorted(folder.rglob("*")):
-        if f.is_file() and (needle.encode() in f.read_bytes() or (
-                f.suffix == ".parquet" and needle in json.dumps(pq.read_table(f).to_pylist(), default=str))):
-            hits.append(str(f.relative_to(folder)))
-    return hits
 
 
 def edges_of(snapshot, type_: str) -> set[tuple]:

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from click.testing import CliRunner
+from ingest_support import scan
 
 from nhigraph.cli import cli
 from nhigraph.export.opengraph import to_opengraph
@@ -42,17 +43,6 @@ from nhigraph.workspace.store import Workspace
 def _values(path: Path) -> str:
     """Every decoded value of a parquet file, as text."""
     return json.dumps(pq.read_table(path).to_pylist(), default=str)
-
-
-def scan(folder: Path, needle: str) -> list[str]:
-    """Files under ``folder`` whose bytes, or decoded parquet values, contain ``needle``."""
-    hits = []
-    for f in sorted(folder.rglob("*")):
-        if not f.is_file():
-            continue
-        if needle.encode() in f.read_bytes() or (f.suffix == ".parquet" and needle in _values(f)):
-            hits.append(str(f.relative_to(folder)))
-    return hits
 
 
 def sha256(value: str) -> str:
