@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -46,7 +47,7 @@ class NodeTable:
     links: tuple[Link, ...] = ()
     aliases: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         spec = MODEL.node(self.label)
         own = tuple(p.name for p in spec.all_props if p.name not in ("source", "sources"))
@@ -62,7 +63,7 @@ class EdgeTable:
     aliases: tuple[str, ...] = ()
     renames: dict[str, str] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         extra = () if self.edge else tuple(sorted({p.name for e in MODEL.edges for p in e.props}))
         props = tuple(p.name for p in MODEL.edge(self.edge).props) if self.edge else extra
@@ -121,6 +122,7 @@ TABLES: dict[str, NodeTable | EdgeTable] = {t.name: t for t in NODE_TABLES + EDG
 _ALIASES = {alias: t.name for t in NODE_TABLES + EDGE_TABLES for alias in (t.name,) + t.aliases}
 
 
+@lru_cache(maxsize=4096)
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
@@ -207,12 +209,22 @@ def _check_exception(node: dict[str, Any], origin: Origin, batch: Batch) -> None
                               f"({created.date().isoformat()})")
 
 
+_COLUMN_SETS: dict[str, frozenset[str]] = {}
+
+
+def _column_set(table: NodeTable | EdgeTable) -> frozenset[str]:
+    known = _COLUMN_SETS.get(table.name)
+    if known is None:
+        known = _COLUMN_SETS[table.name] = frozenset(table.columns)
+    return known
+
+
 def _row_to_records(table: NodeTable | EdgeTable, row: dict[str, Any], origin: Origin, batch: Batch,
                     seen: dict[tuple, str] | None = None) -> None:
     row = {_norm(k) if isinstance(k, str) else k: v for k, v in row.items()}
     if not _apply_aliases(table, row, origin, batch):
         return
-    known = set(table.columns)
+    known = _column_set(table)
     unknown = [k for k in row if k not in known and not (isinstance(k, str) and k.startswith("_"))]
     if unknown:
         batch.fail(origin.error(f"unknown column {unknown[0]!r} for the {table.name} table "

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from functools import lru_cache
+from typing import Any
 
 from ..errors import InputError
 from ..secrets import fingerprint
@@ -19,12 +21,18 @@ from .schema import EdgeKind, NodeKind, Prop
 from .vocabulary import MODEL
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
-    """Where a record came from: a file and a record within it (``row 7``, ``item 3``, ``line 12``)."""
+    """Where a record came from: a file and a record within it (``row 7``, ``item 3``, ``line 12``).
+
+    One exists per record of a large export, so it has slots and its path text is shared (interned)."""
 
     path: str
     record: str
+
+    def __post_init__(self) -> None:
+        if type(self.path) is str:
+            object.__setattr__(self, "path", sys.intern(self.path))
 
     def error(self, message: str) -> InputError:
         return InputError(self.path, self.record, message)
@@ -89,12 +97,17 @@ _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
 
+_BLANK_TEXT = frozenset(("", "N/A", "n/a", "null", "None"))
+
+
 def is_blank(value: Any) -> bool:
     if value is None:
         return True
+    if type(value) is str:
+        return value.strip() in _BLANK_TEXT
     if isinstance(value, float) and math.isnan(value):
         return True
-    return isinstance(value, str) and value.strip() in ("", "N/A", "n/a", "null", "None")
+    return isinstance(value, str) and value.strip() in _BLANK_TEXT
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -111,22 +124,35 @@ def parse_datetime(value: Any) -> datetime:
         except (OverflowError, OSError, ValueError):  # NaN, infinity, beyond year 9999
             raise ValueError(f"not a date: {value!r} is out of range as epoch seconds") from None
     elif isinstance(value, str):
-        text = value.strip()
-        if _DATE_ONLY.match(text):
-            dt = datetime.fromisoformat(text)
-        elif _ISO.match(text):
-            text = text.replace(" ", "T", 1)
-            if text[-1] in "zZ":
-                text = text[:-1] + "+00:00"
+        return _parse_datetime_text(str(value))
+    else:
+        raise ValueError(f"not a date: {value!r}")
+    return _utc(dt, value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_datetime_text(value: str) -> datetime:
+    """A date text parsed once: exports repeat the same dates and times (creation days, report times), and
+    the datetimes are immutable, so equal texts share one object (fewer parses, less memory)."""
+    text = value.strip()
+    if _DATE_ONLY.match(text):
+        dt = datetime.fromisoformat(text)
+    elif _ISO.match(text):
+        text = text.replace(" ", "T", 1)
+        if text[-1] in "zZ":
+            text = text[:-1] + "+00:00"
+        if "." in text:
             frac = re.search(r"\.(\d+)", text)
             if frac and len(frac.group(1)) > 6:  # nanoseconds: Python keeps microseconds
                 text = text.replace(frac.group(0), "." + frac.group(1)[:6])
-            dt = datetime.fromisoformat(text)
-        else:
-            raise ValueError(f"not an ISO 8601 date or date-time: {value!r} (use e.g. 2026-01-31 or "
-                             "2026-01-31T12:00:00Z)")
+        dt = datetime.fromisoformat(text)
     else:
-        raise ValueError(f"not a date: {value!r}")
+        raise ValueError(f"not an ISO 8601 date or date-time: {value!r} (use e.g. 2026-01-31 or "
+                         "2026-01-31T12:00:00Z)")
+    return _utc(dt, value)
+
+
+def _utc(dt: datetime, value: Any) -> datetime:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     try:
@@ -146,11 +172,20 @@ def _encodable(text: str) -> str:
     return text
 
 
+#: properties whose values are node ids: interned, so the many edges naming a node share its id's text
+_ID_PROPS = frozenset(("id", "start", "end"))
+
+
 def _coerce(prop: Prop, value: Any) -> Any:
     if prop.type == "str":
-        if isinstance(value, (dict, list)):
+        if type(value) is str:
+            text = value.strip()
+            if not text.isascii():
+                _encodable(text)
+        elif isinstance(value, (dict, list)):
             raise ValueError(f"expected text, got {type(value).__name__}")
-        text = _encodable(str(value).strip())
+        else:
+            text = _encodable(str(value).strip())
         if "\x00" in text:
             raise ValueError("contains a NUL byte")
         if prop.choices and text not in prop.choices:
@@ -189,24 +224,52 @@ def _coerce(prop: Prop, value: Any) -> Any:
     raise AssertionError(prop.type)
 
 
+_KNOWN: dict[int, tuple[NodeKind | EdgeKind, dict[str, Prop]]] = {}
+
+
+def _known(spec: NodeKind | EdgeKind) -> dict[str, Prop]:
+    """The spec's properties by name (built once per spec: this runs for every record)."""
+    hit = _KNOWN.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        hit = _KNOWN[id(spec)] = (spec, {p.name: p for p in spec.all_props})
+    return hit[1]
+
+
 def _coerce_props(spec: NodeKind | EdgeKind, record: dict[str, Any], origin: Origin,
-                  skip: Iterable[str]) -> dict[str, Any]:
-    what = spec.label if isinstance(spec, NodeKind) else spec.type
-    known = {p.name: p for p in spec.all_props}
-    skip = set(skip)
+                  skip: str) -> dict[str, Any]:
+    known = _known(spec)
     out: dict[str, Any] = {}
     for name, value in record.items():
-        if name in skip or name.startswith("_"):
+        if name == skip or name.startswith("_"):
             continue
         prop = known.get(name)
         if prop is None:
+            what = spec.label if isinstance(spec, NodeKind) else spec.type
             raise origin.error(f"{what} has no property {name!r} (known: {', '.join(sorted(known))})")
-        if is_blank(value) or (prop.type == "list" and value == []):
-            continue
         try:
-            out[name] = _coerce(prop, value)
+            if type(value) is str:  # the common case (CSV cells, JSON strings), checked inline
+                text = value.strip()
+                if text in _BLANK_TEXT:
+                    continue
+                if prop.type == "str":
+                    if not text.isascii():
+                        _encodable(text)
+                    if "\x00" in text:
+                        raise ValueError("contains a NUL byte")
+                    if prop.choices and text not in prop.choices:
+                        raise ValueError(f"{text!r} is not one of {', '.join(prop.choices)}")
+                    out[name] = sys.intern(text) if name in _ID_PROPS else text
+                    continue
+                if prop.type == "datetime":
+                    out[name] = _parse_datetime_text(text)
+                    continue
+            elif is_blank(value) or (prop.type == "list" and value == []):
+                continue
+            value = _coerce(prop, value)
         except (ValueError, TypeError, OverflowError) as exc:
+            what = spec.label if isinstance(spec, NodeKind) else spec.type
             raise origin.error(f"{what} {name}: {exc}") from None
+        out[name] = sys.intern(value) if name in _ID_PROPS and type(value) is str else value
     return out
 
 
@@ -230,7 +293,7 @@ def coerce_node(record: dict[str, Any], origin: Origin, source: str) -> dict[str
     rec.setdefault("source", source)
     if is_blank(rec.get("name")):
         rec["name"] = rec.get("id")
-    out = _coerce_props(spec, rec, origin, skip=("label",))
+    out = _coerce_props(spec, rec, origin, skip="label")
     for prop in spec.all_props:
         if prop.required and prop.name not in out:
             raise origin.error(f"{spec.label} is missing required {prop.name!r}")
@@ -248,7 +311,7 @@ def coerce_edge(record: dict[str, Any], origin: Origin, source: str) -> dict[str
         raise origin.error(str(exc.args[0])) from None
     rec = dict(record)
     rec.setdefault("source", source)
-    out = _coerce_props(spec, rec, origin, skip=("type",))
+    out = _coerce_props(spec, rec, origin, skip="type")
     for prop in spec.all_props:
         if prop.required and prop.name not in out:
             raise origin.error(f"{spec.type} is missing required {prop.name!r}")

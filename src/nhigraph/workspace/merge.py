@@ -90,6 +90,9 @@ def merge(nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]], 
     seen_edges: set[tuple] = set()
     for batch in batches:
         in_batch: set[str] = set()
+        # one list shared by every record of the batch (millions of records in a large estate): records'
+        # ``sources`` are never changed in place, only replaced (see _merge_record)
+        batch_sources = [batch.source]
         for node, origin in zip(batch.nodes, batch.node_origins):
             stub = bool(node.pop("_stub", False))
             node_id = node["id"]
@@ -101,7 +104,7 @@ def merge(nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]], 
                 in_batch.add(node_id)
             node.setdefault("first_seen", observed_at)
             node.setdefault("last_seen", observed_at)
-            node["sources"] = [batch.source]
+            node["sources"] = batch_sources
             old = res.nodes.get(node_id)
             if old is None:
                 res.nodes[node_id] = node
@@ -134,6 +137,7 @@ def merge(nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]], 
 
     labels = {node_id: n["label"] for node_id, n in res.nodes.items()}
     for batch in batches:
+        batch_sources = [batch.source]
         for edge, origin in zip(batch.edges, batch.edge_origins):
             try:
                 check_endpoints(edge, labels, origin)
@@ -141,7 +145,7 @@ def merge(nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]], 
                 res.errors.append(exc)
                 batch.partial = True
                 continue
-            edge["sources"] = [batch.source]
+            edge["sources"] = batch_sources
             key = edge_key(edge)
             old = res.edges.get(key)
             if old is None:
