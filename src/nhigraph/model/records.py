@@ -174,6 +174,9 @@ def _encodable(text: str) -> str:
 
 #: properties whose values are node ids: interned, so the many edges naming a node share its id's text
 _ID_PROPS = frozenset(("id", "start", "end"))
+#: short texts (kinds, statuses, environments, levels, regions...) repeat across millions of records: interned
+#: too, so each distinct value is kept once
+_SHARED_TEXT = 24
 
 
 def _coerce(prop: Prop, value: Any) -> Any:
@@ -215,7 +218,7 @@ def _coerce(prop: Prop, value: Any) -> Any:
             items = [str(v).strip() for v in value if not isinstance(v, (dict, list))]
         else:
             items = [str(value).strip()]
-        items = sorted({_encodable(v) for v in items if v})
+        items = sorted({sys.intern(_encodable(v)) for v in items if v})  # actions, scopes: few distinct values
         if prop.choices:
             bad = [v for v in items if v not in prop.choices]
             if bad:
@@ -258,7 +261,7 @@ def _coerce_props(spec: NodeKind | EdgeKind, record: dict[str, Any], origin: Ori
                         raise ValueError("contains a NUL byte")
                     if prop.choices and text not in prop.choices:
                         raise ValueError(f"{text!r} is not one of {', '.join(prop.choices)}")
-                    out[name] = sys.intern(text) if name in _ID_PROPS else text
+                    out[name] = sys.intern(text) if name in _ID_PROPS or len(text) <= _SHARED_TEXT else text
                     continue
                 if prop.type == "datetime":
                     out[name] = _parse_datetime_text(text)
