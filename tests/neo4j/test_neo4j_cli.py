@@ -148,3 +148,61 @@ def test_dev_server_commands(tmp_path: Path) -> None:
     assert "No Neo4j dev server" in run("neo4j", "stop", env=env).stdout
     help_text = run("neo4j", "start", "--help").stdout
     assert "DEVELOPER server" in help_text and "127.0.0.1" in help_text and "Not for production" in help_text
+
+
+def _no_password_anywhere(result, *roots: Path) -> None:
+    assert PASSWORD not in result.output + result.stderr
+    for root in roots:
+        for p in root.rglob("*"):
+            if p.is_file():
+                assert PASSWORD.encode() not in p.read_bytes(), p
+
+
+def test_password_prompt(auth_server, demo_ws, monkeypatch) -> None:
+    """--ask-password reads the password (hidden on a terminal, else stdin's first line); a terminal with
+    no $NEO4J_PASSWORD is prompted when the server demands one. Never echoed, printed or written."""
+    from nhigraph.cli import options
+
+    env = {"NEO4J_PASSWORD": "", "NEO4J_URI": auth_server.uri}
+    push = ["neo4j", "push", "-w", str(demo_ws.path), "--json"]
+    # piped stdin: the first line, no prompt text
+    result = run(*push, "--ask-password", env=env, input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["nodes"] == len(demo_ws.load().nodes) and not result.stderr
+    _no_password_anywhere(result, demo_ws.path)
+    result = run("query", "snapshot", "--ask-password", "--json", env=env, input=PASSWORD + "\n")
+    assert result.exit_code == 0 and json.loads(result.stdout)["rows"], result.stderr
+    # a terminal: a hidden prompt on stderr, only when the server asks (no $NEO4J_PASSWORD)
+    monkeypatch.setattr(options, "stdin_is_terminal", lambda: True)
+    result = run("debt", "--backend", "neo4j", "--json", env=env, input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.stderr
+    assert f"Neo4j password for neo4j at {auth_server.uri}" in result.stderr
+    assert json.loads(result.stdout)["metrics"]
+    _no_password_anywhere(result, demo_ws.path)
+    result = run(*push, "--ask-password", env=env, input=PASSWORD + "\n")
+    assert result.exit_code == 0 and "Neo4j password for" in result.stderr, result.stderr
+    _no_password_anywhere(result, demo_ws.path)
+    # $NEO4J_PASSWORD set: no prompt
+    result = run("query", "snapshot", "--json", env={**env, "NEO4J_PASSWORD": PASSWORD}, input="")
+    assert result.exit_code == 0 and "password" not in result.stderr, result.stderr
+    # a wrong password typed at the prompt: the one-line auth error, asked once
+    result = run(*push, env=env, input="wrong-typed\n" + PASSWORD + "\n")
+    err = result.stderr.strip().splitlines()
+    assert result.exit_code != 0 and "Traceback" not in result.output + result.stderr
+    assert err[0].startswith("Neo4j password for") and len(err) == 2, err
+    assert "refused the credentials (check the user and the password entered)" in err[-1], err
+    assert "wrong-typed" not in result.output + result.stderr
+    _no_password_anywhere(result, demo_ws.path)
+    # piped: a wrong first line is one error line; an empty one is refused before connecting
+    monkeypatch.setattr(options, "stdin_is_terminal", lambda: False)
+    err = one_error_line(run(*push, "--ask-password", env=env, input="wrong-piped\n"))
+    assert "refused the credentials" in err and "wrong-piped" not in err
+    err = one_error_line(run(*push, "--ask-password", env=env, input=""))
+    assert "no Neo4j password entered" in err
+    # never a password option, on any command that connects
+    for path in (("neo4j", "push"), ("query",), ("debt",), ("findings",), ("reach",), ("report",)):
+        cmd = cli
+        for name in path:
+            cmd = cmd.get_command(None, name)
+        names = {o for p in cmd.params for o in p.opts}
+        assert "--ask-password" in names and not any(o in names for o in ("--password", "--neo4j-password")), path

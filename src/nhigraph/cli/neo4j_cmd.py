@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Callable
 
 import click
 
 from ..errors import NhigraphError
-from .options import console, emit, json_option, workspace_option
+from .options import connect_neo4j, connection_options, console, emit, json_option, workspace_option
 from .render import table
 
 HOME_ENV = "NHIGRAPH_NEO4J_HOME"
@@ -27,18 +26,6 @@ home_option = click.option(
     "--home", type=click.Path(file_okay=False, path_type=Path), default=None, show_envvar=True,
     envvar=HOME_ENV, help="Folder holding the developer server's database and logs "
                           "[default: ~/.local/share/nhigraph/neo4j].")
-
-
-def connection_options(f: Callable) -> Callable:
-    """The Neo4j connection options (as on every analysis command). The password comes only from
-    $NEO4J_PASSWORD."""
-    f = click.option("--neo4j-database", envvar="NEO4J_DATABASE", default=None, show_envvar=True,
-                     help="Neo4j database name (default: the server's default).")(f)
-    f = click.option("--neo4j-user", envvar="NEO4J_USER", default="neo4j", show_default=True, show_envvar=True,
-                     help="Neo4j user; the password is read from $NEO4J_PASSWORD, never from the command line.")(f)
-    f = click.option("--neo4j-uri", envvar="NEO4J_URI", default="bolt://127.0.0.1:7687", show_default=True,
-                     show_envvar=True, help="Neo4j URI (bolt://, neo4j://, neo4j+s:// for Aura and clusters).")(f)
-    return f
 
 
 class DevServerFailed(NhigraphError):
@@ -62,7 +49,8 @@ def neo4j() -> None:
 
     Once pushed, every analysis command runs on Neo4j with --backend neo4j, and `nhigraph query` runs
     the Cypher query library (queries/*.cypher). The connection comes from --neo4j-uri/$NEO4J_URI and
-    --neo4j-user/$NEO4J_USER; the password only from $NEO4J_PASSWORD.
+    --neo4j-user/$NEO4J_USER; the password from $NEO4J_PASSWORD or, on a terminal, a hidden prompt when the
+    server asks for one (--ask-password prompts always), never from the command line, and it is never printed.
     """
 
 
@@ -155,13 +143,12 @@ def push(workspace: Path, snapshot: str | None, batch_size: int | None, neo4j_ur
     completely. Sources the snapshot marks partial are never cleaned up, and nothing is cleaned up if
     the push fails: push again to finish. The workspace is only read.
     """
-    from ..neo4j.connect import connect
     from ..neo4j.loader import push as do_push
     from ..workspace.store import Workspace
 
     ws = Workspace(workspace)
     ws.manifest(snapshot)  # a missing workspace or snapshot is reported before connecting
-    driver = connect(neo4j_uri, neo4j_user, neo4j_database)
+    driver = connect_neo4j(neo4j_uri, neo4j_user, neo4j_database)
     quiet = as_json or not sys.stderr.isatty()
     try:
         from .render import progress_bar

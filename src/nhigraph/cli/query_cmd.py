@@ -9,8 +9,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from .neo4j_cmd import connection_options
-from .options import console, dumps, emit, json_option, open_backend_from
+from .options import connection_options, console, dumps, emit, json_option, open_backend_from
 from .render import table
 
 

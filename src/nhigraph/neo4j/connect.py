@@ -1,15 +1,16 @@
-"""Connecting to Neo4j: one driver from a URI, a user and ``$NEO4J_PASSWORD``, or one clear error line.
+"""Connecting to Neo4j: one driver from a URI, a user and a password, or one clear error line.
 
-The password is read only from the environment (never a command-line flag) and never printed. Every
-URI scheme the driver knows works unchanged: ``bolt://`` and ``neo4j://`` for a local or dev server,
-``neo4j+s://`` for Aura and TLS clusters.
+The password comes from ``$NEO4J_PASSWORD`` or from a ``prompt`` the caller supplies (the CLI asks on the
+terminal, hidden), never from a command-line flag. It is never printed, logged, put in an exception or
+kept anywhere but in the driver's memory. Every URI scheme the driver knows works unchanged: ``bolt://``
+and ``neo4j://`` for a local or dev server, ``neo4j+s://`` for Aura and TLS clusters.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import NhigraphError
 
@@ -33,7 +34,7 @@ def password_from_env() -> str | None:
     return os.environ.get(PASSWORD_ENV) or None
 
 
-def _redact_uri(uri: str) -> str:
+def redact_uri(uri: str) -> str:
     """The URI without any user:password@ part, for messages."""
     scheme, sep, rest = uri.partition("://")
     if sep and "@" in rest.split("/", 1)[0]:
@@ -41,13 +42,15 @@ def _redact_uri(uri: str) -> str:
     return f"{scheme}{sep}{rest}"
 
 
-def describe(exc: BaseException, uri: str | None = None) -> str:
-    """One line for a driver exception, without the password or a traceback."""
+def describe(exc: BaseException, uri: str | None = None, *, prompted: bool = False) -> str:
+    """One line for a driver exception, without the password or a traceback. ``prompted``: the password
+    was typed at a prompt rather than read from ``$NEO4J_PASSWORD``."""
     import neo4j.exceptions as ne
 
-    where = f" at {_redact_uri(uri)}" if uri else ""
+    where = f" at {redact_uri(uri)}" if uri else ""
     if isinstance(exc, ne.AuthError):
-        return (f"Neo4j{where} refused the credentials (check the user and ${PASSWORD_ENV})")
+        what = "the password entered" if prompted else f"${PASSWORD_ENV}"
+        return f"Neo4j{where} refused the credentials (check the user and {what})"
     if isinstance(exc, (ne.ServiceUnavailable, ne.SessionExpired, OSError)):
         return f"cannot reach Neo4j{where}: is the server running? ({_first_line(exc)})"
     if isinstance(exc, ne.ConfigurationError):
@@ -64,27 +67,59 @@ def _first_line(exc: Any) -> str:
 
 
 def connect(uri: str = DEFAULT_URI, user: str = "neo4j", database: str | None = None, *,
-            verify: bool = True, **config: Any):
+            verify: bool = True, prompt: Callable[[], str] | None = None, ask: bool = False, **config: Any):
     """A verified :class:`neo4j.Driver`. Raises :class:`Neo4jConnectionError` (one line) when the server is
     unreachable, the credentials are refused or the database does not exist.
 
-    ``config`` is passed to the driver (e.g. ``max_transaction_retry_time``)."""
-    import neo4j
-    import neo4j.exceptions as ne
-
+    The password is ``$NEO4J_PASSWORD``. ``prompt`` (a function returning the password, e.g. a hidden
+    terminal prompt) is called at most once: at the start when ``ask`` is true, otherwise only when
+    ``$NEO4J_PASSWORD`` is not set and the server demands authentication (found by ``verify``; without
+    it only ``ask`` prompts). ``config`` is passed to the driver (e.g. ``max_transaction_retry_time``)."""
     scheme = uri.partition("://")[0].lower() if "://" in uri else ""
     if scheme not in SCHEMES:
-        raise Neo4jConnectionError(f"bad Neo4j URI {_redact_uri(uri)!r}: use one of "
+        raise Neo4jConnectionError(f"bad Neo4j URI {redact_uri(uri)!r}: use one of "
                                    f"{', '.join(s + '://' for s in SCHEMES)}")
-    password = password_from_env()
-    auth = (user, password) if password else None
     config.setdefault("connection_timeout", 15.0)
     config.setdefault("notifications_min_severity", "OFF")
     config.setdefault("user_agent", "nhigraph")
+    if ask:
+        if prompt is None:
+            raise ValueError("ask=True needs a prompt")
+        return _open(uri, user, database, _asked(prompt), verify, True, config)
+    password = password_from_env()
+    if password is not None or prompt is None:
+        return _open(uri, user, database, password, verify, False, config)
+    try:
+        return _open(uri, user, database, None, verify, False, config, raw_auth_error=True)
+    except _AuthRequired:
+        pass
+    # the server demands a password and none was set: ask once
+    return _open(uri, user, database, _asked(prompt), verify, True, config)
+
+
+class _AuthRequired(Exception):
+    """The server refused a connection without credentials."""
+
+
+def _asked(prompt: Callable[[], str]) -> str:
+    password = prompt()
+    if not password:
+        raise Neo4jConnectionError("no Neo4j password entered")
+    return password
+
+
+def _open(uri: str, user: str, database: str | None, password: str | None, verify: bool, prompted: bool,
+          config: dict[str, Any], raw_auth_error: bool = False):
+    """A driver, verified when ``verify``. With ``raw_auth_error`` an authentication failure is raised as the
+    :class:`_AuthRequired`, for the caller to prompt; every other failure is one line."""
+    import neo4j
+    import neo4j.exceptions as ne
+
+    auth = (user, password) if password else None
     try:
         driver = neo4j.GraphDatabase.driver(uri, auth=auth, **config)
     except Exception as exc:  # noqa: BLE001 - ConfigurationError, ValueError, a missing optional module...
-        raise Neo4jConnectionError(f"bad Neo4j URI {_redact_uri(uri)!r}: {_first_line(exc)}") from None
+        raise Neo4jConnectionError(f"bad Neo4j URI {redact_uri(uri)!r}: {_first_line(exc)}") from None
     if verify:
         try:
             driver.verify_connectivity()
@@ -92,7 +127,10 @@ def connect(uri: str = DEFAULT_URI, user: str = "neo4j", database: str | None = 
                 driver.execute_query("RETURN 1", database_=database)
         except Exception as exc:  # noqa: BLE001 - every driver failure becomes one line
             driver.close()
+            if raw_auth_error and isinstance(exc, ne.AuthError):
+                raise _AuthRequired() from None
             if isinstance(exc, ne.ClientError) and "DatabaseNotFound" in str(exc.code or ""):
-                raise Neo4jConnectionError(f"Neo4j at {_redact_uri(uri)} has no database {database!r}") from None
-            raise Neo4jConnectionError(describe(exc, uri)) from None
+                raise Neo4jConnectionError(f"Neo4j at {redact_uri(uri)} has no database {database!r}") from None
+            raise Neo4jConnectionError(describe(exc, uri, prompted=prompted)) from None
     return driver
+
