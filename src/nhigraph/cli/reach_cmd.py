@@ -34,7 +34,14 @@ def reach(key: str, workspace: Path, snapshot: str | None, backend: str, neo4j_u
     """
     from ..analysis.incident import report, to_markdown
 
-    be = open_backend_from(backend, workspace, snapshot, neo4j_uri, neo4j_user, neo4j_database)
+    if backend == "embedded":
+        # one credential's neighbourhood, read from the snapshot tables: the same answer as the whole
+        # estate in seconds, without loading it (see nhigraph.analysis.focus)
+        from ..analysis.focus import FocusedBackend
+
+        be = FocusedBackend(workspace, snapshot)
+    else:
+        be = open_backend_from(backend, workspace, snapshot, neo4j_uri, neo4j_user, neo4j_database)
     try:
         rep = report(be, key)
     finally:
