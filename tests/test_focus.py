@@ -98,3 +98,31 @@ def test_reach_cli_reads_the_secret_from_stdin(estate_ws, tmp_path: Path) -> Non
     assert "nhigraph-focus-secret-1" not in out.stdout + out.stderr
     want = incident.report(EmbeddedBackend(estate_ws), "cred:stdin")
     assert rep == json.loads(dumps(want))
+
+
+def _same_views(ws) -> int:
+    from nhigraph.report.viz import blast_radius_view, network_data
+
+    full = EmbeddedBackend(ws)
+    creds = sorted(full.estate.nodes_of("Credential"))
+    for cred in creds:
+        want = network_data(blast_radius_view(full.estate, cred))
+        focused = FocusedBackend(ws)
+        focused.resolve_key(cred)
+        got = network_data(blast_radius_view(focused.estate_of(cred), cred, focused.blast_radius(cred)))
+        assert got == want, cred
+    return len(creds)
+
+
+def test_viz_pictures_equal(tmp_path: Path) -> None:
+    exports = demo_exports(tmp_path / "exports")
+    add_evil(exports)
+    ingest_ok(exports, tmp_path / "ws")
+    assert _same_views(tmp_path / "ws") >= 12
+    ws = tmp_path / "chain"
+    assert ingest([CHAIN], ws, observed_at=datetime(2026, 10, 1, tzinfo=timezone.utc)).ok
+    assert _same_views(ws) == 3
+    out = CliRunner().invoke(cli, ["viz", "AKIAACMECIDEPLOY0001", "-w", str(tmp_path / "ws"), "-o",
+                                   str(tmp_path / "reach.html"), "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["credential"] == LEAKED

@@ -273,7 +273,8 @@ class FocusedBackend:
             self.focus = around(self._workspace, key, self._snapshot)
         return self.focus.credential
 
-    def _estate(self, cred: str) -> Estate:
+    def estate_of(self, cred: str) -> Estate:
+        """The neighbourhood of ``cred`` as an estate (with the estate-wide owner-register fact)."""
         self.resolve_key(cred)
         assert self.focus is not None
         estate = self.focus.estate
@@ -283,12 +284,12 @@ class FocusedBackend:
     def credential_context(self, cred: str) -> dict[str, Any]:
         from .incident import context
 
-        return context(self._estate(cred), cred)
+        return context(self.estate_of(cred), cred)
 
     def blast_radius(self, cred: str):
         from .reach import ReachIndex
 
-        estate = self._estate(cred)
+        estate = self.estate_of(cred)
         index = ReachIndex(estate)
         index.estate_resources = self.focus.estate_resources  # type: ignore[union-attr]
         return index.blast_radius(cred)

@@ -40,21 +40,26 @@ def viz(key: str | None, unowned: bool, duplicates: bool, out: Path | None, work
     """
     from ..analysis.debt import DebtAnalysis
     from ..analysis.estate import Estate
-    from ..analysis.incident import resolve_key
     from ..report.viz import blast_radius_view, duplicates_view, unowned_view, write_view
 
     chosen = [x for x in (key is not None, unowned, duplicates) if x]
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of KEY, --unowned or --duplicates")
-    estate = Estate.load(workspace, snapshot)
     cred = None
     if key is not None:
-        cred = resolve_key(estate, key)
-        view, default = blast_radius_view(estate, cred), "reach.html"
+        # like `reach`: the credential's neighbourhood only, read from the snapshot files (same picture)
+        from ..analysis.focus import FocusedBackend
+
+        focused = FocusedBackend(workspace, snapshot)
+        cred = focused.resolve_key(key)
+        view = blast_radius_view(focused.estate_of(cred), cred, focused.blast_radius(cred))
+        default = "reach.html"
     elif unowned:
+        estate = Estate.load(workspace, snapshot)
         d = DebtAnalysis(estate)
         view, default = unowned_view(estate, [d.unowned_paths(), d.departed_owners()]), "unowned.html"
     else:
+        estate = Estate.load(workspace, snapshot)
         view, default = duplicates_view(estate, [DebtAnalysis(estate).duplicate_connectors()]), "duplicates.html"
     out = out or Path(default)
     shown = write_view(view, out, max_nodes, filter_text)
