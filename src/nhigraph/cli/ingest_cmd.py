@@ -24,9 +24,12 @@ from .render import counts_table, printable, progress_bar
               help="Only add and update: keep records these sources no longer report.")
 @click.option("--observed-at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), metavar="DATE",
               help="When the exports were taken (UTC), if not now; sets first/last seen.")
+@click.option("--no-memory-check", is_flag=True,
+              help="Ingest even if the exports look too large for the memory available (also "
+                   "NHIGRAPH_NO_MEMORY_CHECK=1).")
 @json_option
 def ingest(paths: tuple[Path, ...], workspace: Path, fmt: str | None, scope: str | None, strict: bool,
-           no_cleanup: bool, observed_at: datetime | None, as_json: bool) -> None:
+           no_cleanup: bool, observed_at: datetime | None, no_memory_check: bool, as_json: bool) -> None:
     """Ingest export files and folders into a new workspace snapshot.
 
     Each file's format is detected from its name and content. Records are merged by id into the current
@@ -36,6 +39,11 @@ def ingest(paths: tuple[Path, ...], workspace: Path, fmt: str | None, scope: str
 
     Bad files and records are reported one per line, naming the file and the record, and skipped; the
     exit status is then 2. Secret values in the exports are fingerprinted (SHA-256) and never stored.
+
+    Large exports are read an item or a line at a time. Before reading, the memory the ingest will need is
+    estimated from the files' sizes and compared with what the machine (or container) has available; if it
+    would not fit, nothing is read or written, the largest files are named and the exit status is 7. Split
+    the export or ingest it in parts (--scope), or pass --no-memory-check to ingest anyway.
     """
     from datetime import timezone
 
@@ -49,7 +57,7 @@ def ingest(paths: tuple[Path, ...], workspace: Path, fmt: str | None, scope: str
             bar.update(task, completed=done, total=total, description=f"Reading {path.name[:40]}")
 
         result = run_ingest(paths, workspace, fmt=fmt, scope=scope, strict=strict, cleanup=not no_cleanup,
-                            observed_at=obs, progress=progress)
+                            observed_at=obs, progress=progress, memory_check=not no_memory_check)
 
     def render() -> None:
         out = console()

@@ -8,14 +8,13 @@ registry in :mod:`nhigraph.ingest.registry` lists them in detection order.
 from __future__ import annotations
 
 import csv
-import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..errors import InputError
 from ..model.records import Batch
+from . import stream
 
 #: how many bytes of a file detection looks at
 HEAD_BYTES = 64 * 1024
@@ -54,19 +53,24 @@ def read_text(path: Path) -> str:
 
 
 def load_json(path: Path) -> Any:
-    text = read_text(path)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"line {exc.lineno}", f"invalid JSON: {exc.msg}") from None
-    except RecursionError:
-        raise InputError(path, None, "invalid JSON: nested too deeply") from None
+    """The file's JSON document, as :func:`json.loads` gives it; the text is read a window at a time, never held
+    whole (exports that can be large walk their top level with :func:`nhigraph.ingest.stream.json_entries`
+    instead of holding the document too)."""
+    return stream.json_document(path)
+
+
+def first_char(path: Path) -> str:
+    """The first character of the file's text that is not whitespace ('' for none)."""
+    for line in stream.text_lines(path):
+        if line.strip():
+            return line.lstrip()[0]
+    return ""
 
 
 def csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """Header and ``(line number, row)`` pairs of a CSV file; ragged rows raise naming the line."""
-    text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    """Header and ``(line number, row)`` pairs of a CSV file, read a line at a time; ragged rows raise naming
+    the line."""
+    reader = csv.reader(stream.text_lines(path, csv_newlines=True), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:

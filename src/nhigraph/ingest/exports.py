@@ -11,7 +11,6 @@ URL, a grant's issuer) that wins over the file name.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from urllib.parse import ParseResult, urlparse
 from ..errors import InputError
 from ..model.records import Batch, Origin, coerce_edge, coerce_node, edge_key, parse_datetime
 from ..model.vocabulary import LEVELS
-from .base import read_text
+from . import stream
 
 SEP = "__"
 LEVEL_RANK = {lvl: i for i, lvl in enumerate(LEVELS, 1)}
@@ -59,23 +58,7 @@ def json_values(path: Path) -> list[Any]:
     ``gh api --paginate`` writes one document per page back to back (``{...}{...}``); ``--slurp`` wraps the
     pages in one array. Both, and a plain single document, are accepted.
     """
-    text = read_text(path)
-    dec = json.JSONDecoder()
-    out: list[Any] = []
-    i, n = 0, len(text)
-    while True:
-        while i < n and text[i] in " \t\r\n":
-            i += 1
-        if i >= n:
-            break
-        try:
-            value, i = dec.raw_decode(text, i)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"line {exc.lineno}", f"invalid JSON: {exc.msg}") from None
-        except RecursionError:
-            raise InputError(path, None, "invalid JSON: nested too deeply") from None
-        out.append(value)
-    return out
+    return list(stream.json_values(path))
 
 
 def paged_items(values: Iterable[Any], key: str | None) -> list[Any]:

@@ -10,6 +10,7 @@ Unknown fields are ignored (providers add fields all the time); a missing requir
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any, Iterator
 
 from ..errors import InputError
 from ..model.records import Batch, Origin
-from .base import load_json, read_text
+from . import stream
 
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -45,14 +46,24 @@ def items(path: Path, doc: Any, wrappers: tuple[str, ...]) -> Iterator[tuple[Ori
 
 
 def json_lines(path: Path) -> Iterator[tuple[Origin, Any]]:
-    """Records of newline-delimited JSON (or of one JSON list). A bad line is a record error, not a file error."""
-    text = read_text(path)
-    if text.lstrip()[:1] == "[":
-        yield from items(path, load_json(path), ())
+    """Records of newline-delimited JSON (or of one JSON list), read a line (an item) at a time. A bad line is a
+    record error, not a file error."""
+    lines = stream.text_lines(path)
+    n, line = 0, ""
+    for n, line in enumerate(lines, 1):  # up to the first line that is not blank
+        if line.strip():
+            break
+    if line.lstrip()[:1] == "[":
+        lines.close()
+        entries = stream.json_entries(path)
+        next(entries)  # the array
+        for _, i, item in entries:
+            yield Origin(str(path), f"[{i}]"), item
         return
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in itertools.chain([(n, line)], enumerate(lines, n + 1)):
         if not line.strip():
             continue
+        line = line.splitlines()[0]
         origin = Origin(str(path), f"line {n}")
         try:
             yield origin, json.loads(line)

@@ -22,13 +22,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import InputError
 from ..model.ids import aws_principal_from_arn, credential_for_key_id, secret_by_fingerprint
 from ..model.records import Batch
 from ..secrets import fingerprint
-from .base import Format, load_json, looks_like_json, read_text
+from . import stream
+from .base import Format, first_char, load_json, looks_like_json
 from .exports import NameScope, Emitter, source_name, when
 
 #: (substring of a rule id or detector name, lower case) -> credential kind, first match wins
@@ -231,23 +232,23 @@ def parse_gitleaks(path: Path, scope: str | None = None) -> list[Batch]:
 
 # ---------------------------------------------------------------------------------------------- trufflehog
 def parse_trufflehog(path: Path, scope: str | None = None) -> list[Batch]:
-    text = read_text(path)
     name = NameScope.of(path)
     named_repo = f"github:{name.parts[0]}/{name.parts[1]}" if len(name.parts) >= 2 else None
     scan = named_repo.split(":", 1)[1] if named_repo else path.stem
     batch = Batch(source=source_name("trufflehog", scope, scan))
     em = Emitter(batch, path)
     leaks: dict[str, Leak] = {}
-    stripped = text.lstrip()
-    lines = text.splitlines()
-    if stripped.startswith("[") and len(lines) > 0:
+    lines: Iterable[str] = (line.splitlines()[0] for line in stream.text_lines(path))
+    if first_char(path) == "[":
         # a JSON array of findings (some wrappers collect the lines into one array)
         try:
-            items = json.loads(text)
-        except json.JSONDecodeError:
+            items = load_json(path)
+        except InputError as exc:
+            if not exc.message.startswith("invalid JSON"):
+                raise
             items = None
         if isinstance(items, list):
-            lines = [json.dumps(x) for x in items]
+            lines = (json.dumps(x) for x in items)
     for n, line in enumerate(lines, 1):
         where = f"line {n}"
         if not line.strip():

@@ -7,9 +7,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..errors import InputError
+from ..errors import InputError, NhigraphError
 from ..ingest import links, registry
 from ..model.records import Batch
+from . import memory
 from .merge import MergeResult, merge
 from .store import Workspace
 
@@ -122,12 +123,14 @@ def _reader_bug(path: Path, fmt: str | None, exc: Exception) -> InputError:
 
 def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path | None = None, *,
            fmt: str | None = None, scope: str | None = None, strict: bool = False, cleanup: bool = True,
-           observed_at: datetime | None = None, progress: Progress | None = None) -> IngestResult:
+           observed_at: datetime | None = None, progress: Progress | None = None,
+           memory_check: bool = True) -> IngestResult:
     """Ingest files and folders into a workspace and write a new snapshot.
 
     Bad files and records are reported in ``errors`` and skipped; the rest is ingested, and sources with
     errors are not stale-cleaned. With ``strict``, any error means nothing is written. The previous
-    snapshot is never modified.
+    snapshot is never modified. Unless ``memory_check`` is False, inputs that would not fit in the memory
+    available are refused before anything is read (:mod:`.memory`).
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     now = datetime.now(timezone.utc)
@@ -136,6 +139,8 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path | None
     files = [p for p, _ in found]
     if not files:
         raise InputError(None, None, "no files to ingest")
+    if memory_check:
+        memory.check(files, _current_records(ws))
     skipped: list[str] = []
     batches, formats, errors = parse_files(files, fmt, scope, progress,
                                            explicit={p for p, named in found if named}, warnings=skipped)
@@ -163,9 +168,24 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path | None
             entry = sources_meta.setdefault(b.source, {})
             entry.update(last_ingested=now.isoformat(), observed_at=observed_at.isoformat(),
                          partial=b.partial)
-            entry["files"] = sorted({o.path for o in b.node_origins + b.edge_origins} | set(entry.get("files", [])))
+            entry["files"] = sorted({o.path for o in b.node_origins} | {o.path for o in b.edge_origins}
+                                    | set(entry.get("files", [])))
+            # the merged graph holds the records now: let the batches' lists and origins go before the
+            # snapshot is written (a large estate's peak memory is here)
+            b.nodes, b.edges, b.node_origins, b.edge_origins = [], [], [], []
+        del previous
         result.snapshot = ws.write(merged.nodes, merged.edges,
                                    {"observed_at": observed_at.isoformat(), "sources": sources_meta,
                                     "files": formats}, now=now)
         result.totals = {"nodes": len(merged.nodes), "edges": len(merged.edges)}
     return result
+
+
+def _current_records(ws: Workspace) -> int:
+    """Nodes and edges of the current snapshot, from its manifest (0 when there is none or it is unreadable:
+    loading it reports that)."""
+    try:
+        counts = ws.manifest().get("counts", {}) if ws.exists() else {}
+        return int(counts.get("total_nodes", 0)) + int(counts.get("total_edges", 0))
+    except (NhigraphError, TypeError, ValueError, AttributeError):
+        return 0

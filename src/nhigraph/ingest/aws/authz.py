@@ -22,9 +22,9 @@ What becomes what (the policy rules are in :mod:`.policy`, the full list in ``te
 - ``owner``/``team``/``vendor`` tags are ``OWNS``/``HOLDS`` edges from stubs, in a separate batch (source
   ``aws:authz:<account>:tags``); ``env`` and ``business_unit`` tags are properties.
 
-Large files: the export is read whole. A streaming reader (e.g. ijson over each top-level list) fits this
-structure: policies and groups are indexed first, then each user and role is turned into records on its own;
-only the trust and PassRole resolution needs every principal's statements, which are small.
+Large files: the export is never held whole. It is read twice, an item at a time (:mod:`..stream`): policies
+and groups are indexed first, then each user and role is turned into records on its own; only the trust and
+PassRole resolution needs every principal's statements, unique id and trust policy, which are small.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from typing import Any
 from ...errors import InputError
 from ...model import ids
 from ...model.records import Batch, Origin
-from ..base import Format, load_json, looks_like_json
+from .. import stream
+from ..base import Format, looks_like_json
 from . import common
 from .common import Arn, as_list, compact_json, parse_arn
 from .policy import (LEVEL_RANK, ROLE_USE_ACTIONS, Pair, Statement, all_of, allowed_pairs, allows,
@@ -168,25 +169,6 @@ class _Run:
 # -- reading the export ----------------------------------------------------------------------------------
 
 
-def _section(doc: dict[str, Any], key: str, path: Path) -> list[Any]:
-    value = doc.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InputError(path, key, f"expected a list, got {type(value).__name__}")
-    return value
-
-
-def _accounts_in(doc: dict[str, Any], path: Path) -> list[str]:
-    seen: list[str] = []
-    for key in SECTIONS:
-        for item in _section(doc, key, path):
-            arn = parse_arn(item.get("Arn")) if isinstance(item, dict) else None
-            if arn and common.ACCOUNT_ID.match(arn.account) and arn.account not in seen:
-                seen.append(arn.account)
-    return seen
-
-
 def _default_document(policy: dict[str, Any]) -> Any:
     versions = [v for v in as_list(policy.get("PolicyVersionList")) if isinstance(v, dict)]
     for v in versions:
@@ -249,37 +231,114 @@ def _inline(policies: _Policies, items: Any, kind: str, origin: Origin, account:
     return out
 
 
-def _principal(run: _Run, item: Any, section: str, i: int, kind: str) -> Principal | None:
+def _principal(path: Path, item: Any, section: str, i: int, kind: str) -> Principal | InputError:
     name_key = {"user": "UserName", "role": "RoleName", "group": "GroupName"}[kind]
     name = item.get(name_key) if isinstance(item, dict) else None
-    origin = run.origin(f"{section}[{i}]" + (f" ({name})" if isinstance(name, str) else ""))
+    origin = Origin(str(path), f"{section}[{i}]" + (f" ({name})" if isinstance(name, str) else ""))
     if not isinstance(item, dict):
-        run.fail(None, origin.error("expected an object"))
-        return None
+        return origin.error("expected an object")
     try:
         name, arn_text = item[name_key], item["Arn"]
     except KeyError as exc:
-        run.fail(None, origin.error(f"missing required {exc.args[0]!r}"))
-        return None
+        return origin.error(f"missing required {exc.args[0]!r}")
     arn = parse_arn(arn_text)
     if not isinstance(name, str) or arn is None or not common.ACCOUNT_ID.match(arn.account):
-        run.fail(None, origin.error(f"Arn {arn_text!r} is not an IAM {kind} ARN"))
-        return None
+        return origin.error(f"Arn {arn_text!r} is not an IAM {kind} ARN")
     return Principal(kind, arn.account, name, arn.raw, origin, item)
 
 
 # -- parse -----------------------------------------------------------------------------------------------
 
+#: what a trust needs of a principal's record once its identity and grants are emitted
+_TRUST_KEYS = ("UserId", "RoleId", "AssumeRolePolicyDocument")
+_KINDS = {"UserDetailList": "user", "GroupDetailList": "group", "RoleDetailList": "role"}
+
+
+@dataclass
+class _Scan:
+    """What the first pass over an export keeps: everything but the users' and roles' records."""
+
+    present: list[str] = field(default_factory=list)  # sections, in the file's order
+    occurrence: dict[str, int] = field(default_factory=dict)  # how often each section appeared
+    accounts: dict[str, list[str]] = field(default_factory=dict)  # section -> accounts of its ARNs
+    truncated: bool = False
+    policies: list[tuple[Origin, Any]] = field(default_factory=list)  # (origin, (arn, name, doc) or error)
+    groups: list[Principal | InputError] = field(default_factory=list)
+    principals: dict[str, list[Principal | InputError]] = field(default_factory=dict)
+
+
+def _scan(path: Path) -> _Scan:
+    """Pass one: accounts, policies, groups, and which users and roles are readable (records dropped).
+
+    A section named twice counts once, the last time, as a whole-document read would take it."""
+    scan = _Scan()
+    entries = stream.json_entries(path)
+    if next(entries).value is not stream.OBJECT:
+        raise _not_authz(path)
+    for key, i, value in entries:
+        if key == "IsTruncated" and i is None:
+            scan.truncated = value is True
+        if key not in SECTIONS:
+            continue
+        if i is None:
+            if value is not stream.ARRAY and value is not None:
+                raise InputError(path, key, f"expected a list, got {type(value).__name__}")
+            if key in scan.present:
+                scan.present.remove(key)
+            scan.present.append(key)
+            scan.occurrence[key] = scan.occurrence.get(key, 0) + 1
+            scan.accounts[key] = []
+            if key == "Policies":
+                scan.policies = []
+            elif key == "GroupDetailList":
+                scan.groups = []
+            else:
+                scan.principals[key] = []
+            continue
+        arn = parse_arn(value.get("Arn")) if isinstance(value, dict) else None
+        if arn and common.ACCOUNT_ID.match(arn.account) and arn.account not in scan.accounts[key]:
+            scan.accounts[key].append(arn.account)
+        if key == "Policies":
+            scan.policies.append(_policy(path, value, i))
+        elif key == "GroupDetailList":
+            scan.groups.append(_principal(path, value, key, i, "group"))
+        else:
+            p = _principal(path, value, key, i, _KINDS[key])
+            if isinstance(p, Principal):
+                p.record = {}  # read again in pass two
+            scan.principals[key].append(p)
+    return scan
+
+
+def _policy(path: Path, p: Any, i: int) -> tuple[Origin, Any]:
+    origin = Origin(str(path), f"Policies[{i}]" + (f" ({p.get('PolicyName')})" if isinstance(p, dict) else ""))
+    if not isinstance(p, dict) or not isinstance(p.get("Arn"), str):
+        return origin, origin.error("a policy needs an Arn")
+    document = _default_document(p)
+    if document is None:
+        return origin, origin.error("no default version document in PolicyVersionList")
+    return origin, (p["Arn"], p.get("PolicyName") or p["Arn"], document)
+
+
+def _not_authz(path: Path) -> InputError:
+    return InputError(path, None, "not an `aws iam get-account-authorization-details` export: needs one of "
+                                  + ", ".join(SECTIONS))
+
 
 def parse(path: Path, scope: str | None = None, *, owner_role: str = common.DEFAULT_OWNER_ROLE) -> list[Batch]:
     """Parse one export into a batch per account (plus its tag batch). ``owner_role`` is the RACI role an
-    ``owner``/``team`` tag gives (default implement)."""
-    doc = load_json(path)
-    if not isinstance(doc, dict) or not any(k in doc for k in SECTIONS):
-        raise InputError(path, None, "not an `aws iam get-account-authorization-details` export: needs one of "
-                                     + ", ".join(SECTIONS))
+    ``owner``/``team`` tag gives (default implement).
+
+    The file is read twice, an item at a time, and never held whole: pass one indexes the policies and groups
+    and checks every user and role; pass two turns each user and role into records as it is read, keeping only
+    what trust resolution needs (its statements, its unique id and its trust policy)."""
+    scan = _scan(path)
+    if not scan.present:
+        raise _not_authz(path)
     run = _Run(path, scope, owner_role)
-    accounts = _accounts_in(doc, path)
+    accounts: list[str] = []
+    for key in SECTIONS:
+        accounts += [a for a in scan.accounts.get(key, []) if a not in accounts]
     if not accounts:
         account = common.account_from_path(path, scope)
         if account is None:
@@ -289,46 +348,60 @@ def parse(path: Path, scope: str | None = None, *, owner_role: str = common.DEFA
         accounts = [account]
     for account in accounts:
         run.batch(account)
-    if doc.get("IsTruncated") is True:
+    if scan.truncated:
         run.warn(None, "the export is truncated (IsTruncated): records may be missing; stale records are kept")
         for b in run.batches.values():
             b.partial = True
 
     policies = _Policies(run)
-    for i, p in enumerate(_section(doc, "Policies", path)):
-        origin = run.origin(f"Policies[{i}]" + (f" ({p.get('PolicyName')})" if isinstance(p, dict) else ""))
-        if not isinstance(p, dict) or not isinstance(p.get("Arn"), str):
-            run.fail(None, origin.error("a policy needs an Arn"))
-            continue
-        document = _default_document(p)
-        if document is None:
-            run.fail(None, origin.error("no default version document in PolicyVersionList"))
-            continue
-        policies.managed[p["Arn"]] = (p.get("PolicyName") or p["Arn"], document, origin)
+    for origin, got in scan.policies:
+        if isinstance(got, InputError):
+            run.fail(None, got)
+        else:
+            arn, name, document = got
+            policies.managed[arn] = (name, document, origin)
 
     groups: dict[tuple[str, str], Principal] = {}
-    for i, item in enumerate(_section(doc, "GroupDetailList", path)):
-        g = _principal(run, item, "GroupDetailList", i, "group")
-        if g is not None:
+    for g in scan.groups:
+        if isinstance(g, InputError):
+            run.fail(None, g)
+        else:
             groups[(g.account, g.name)] = g
 
-    principals: list[Principal] = []
+    wanted: dict[tuple[str, int], Principal] = {}
     seen: set[str] = set()
-    for section, kind in (("UserDetailList", "user"), ("RoleDetailList", "role")):
-        for i, item in enumerate(_section(doc, section, path)):
-            p = _principal(run, item, section, i, kind)
-            if p is not None and p.id in seen:
-                run.fail(p.account, p.origin.error(f"duplicate {kind} {p.name!r}: reported twice in one export"))
-            elif p is not None:
+    for section in ("UserDetailList", "RoleDetailList"):
+        for i, p in enumerate(scan.principals.get(section, [])):
+            if isinstance(p, InputError):
+                run.fail(None, p)
+            elif p.id in seen:
+                run.fail(p.account, p.origin.error(f"duplicate {p.kind} {p.name!r}: reported twice in one export"))
+            else:
                 seen.add(p.id)
-                principals.append(p)
+                wanted[(section, i)] = p
 
     emitted = []
-    for p in principals:
-        _statements_of(run, policies, p, groups)
-        if _emit_identity(run, p):  # a bad record (e.g. an unreadable CreateDate) is one error, no more
-            _emit_grants(run, p)
-            emitted.append(p)
+    order = [k for k in ("UserDetailList", "RoleDetailList") if k in scan.present]
+    in_file = [k for k in scan.present if k in order]
+    # users before roles, as the AWS CLI writes them; a file with roles first is read once per section
+    passes = [tuple(order)] if in_file == order else [(k,) for k in order]
+    for sections in passes:
+        counts: dict[str, int] = {}
+        for key, i, item in stream.json_entries(path):
+            if key not in sections:
+                continue
+            if i is None:
+                counts[key] = counts.get(key, 0) + 1
+                continue
+            p = wanted.get((key, i))
+            if p is None or counts[key] != scan.occurrence[key]:
+                continue
+            p.record = item
+            _statements_of(run, policies, p, groups)
+            if _emit_identity(run, p):  # a bad record (e.g. an unreadable CreateDate) is one error, no more
+                _emit_grants(run, p)
+                emitted.append(p)
+            p.record = {k: item[k] for k in _TRUST_KEYS if k in item}
     _Trusts(run, emitted).resolve()
     return run.results()
 

@@ -30,12 +30,13 @@ import csv
 import io
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ...errors import InputError
 from ...model import ids
 from ...model.records import Batch, Origin, parse_datetime
-from ..base import HEAD_BYTES, Format, load_json, looks_like_json, read_text
+from .. import stream
+from ..base import HEAD_BYTES, Format, first_char, load_json, looks_like_json
 from . import access_keys, common
 
 EXPORT = "credential-report"
@@ -56,8 +57,8 @@ def _flag(row: dict[str, str], column: str) -> bool:
     return (_value(row, column) or "").lower() == "true"
 
 
-def _rows(path: Path, text: str, first_line: int = 1) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _rows(path: Path, lines: Iterable[str], first_line: int = 1) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.reader(lines, strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except (csv.Error, StopIteration) as exc:
@@ -81,17 +82,17 @@ def _rows(path: Path, text: str, first_line: int = 1) -> Iterator[tuple[int, dic
         yield line, dict(zip(header, row))
 
 
-def _report_text(path: Path) -> str:
-    """The CSV text: the file itself, or the base64 ``Content`` of ``get-credential-report``'s JSON output."""
-    text = read_text(path)
-    if not text.lstrip().startswith("{"):
-        return text
+def _report_lines(path: Path) -> Iterable[str]:
+    """The CSV lines: the file's own, read a line at a time, or those of the base64 ``Content`` of
+    ``get-credential-report``'s JSON output."""
+    if first_char(path) != "{":
+        return stream.text_lines(path, csv_newlines=True)
     doc = load_json(path)
     content = doc.get("Content") if isinstance(doc, dict) else None
     if not isinstance(content, str):
         raise InputError(path, None, "not a credential report: the JSON output needs a base64 Content")
     try:
-        return base64.b64decode(content, validate=True).decode("utf-8-sig")
+        return io.StringIO(base64.b64decode(content, validate=True).decode("utf-8-sig"), newline="")
     except (binascii.Error, UnicodeDecodeError):
         raise InputError(path, "Content", "not base64-encoded UTF-8 text") from None
 
@@ -128,7 +129,7 @@ def _match(keys: list[access_keys.KeyMetadata], created: datetime | None) -> str
 
 
 def parse(path: Path, scope: str | None = None) -> list[Batch]:
-    text = _report_text(path)
+    lines = _report_lines(path)
     batches: dict[str, Batch] = {}
     siblings: dict[str, dict[str, list[access_keys.KeyMetadata]]] = {}
 
@@ -139,7 +140,7 @@ def parse(path: Path, scope: str | None = None) -> list[Batch]:
             siblings[account] = sibling_keys(path, account, scope)
         return batches[account]
 
-    rows = list(_rows(path, text))
+    rows = list(_rows(path, lines))
     for line, row in rows:
         origin = Origin(str(path), f"line {line}")
         arn = common.parse_arn(row["arn"])
