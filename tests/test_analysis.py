@@ -177,3 +177,73 @@ def test_integration_score_formula_on_demo(demo: Estate) -> None:
     sales = scores[("bu", "Sales")]
     assert sales["duplicate_excess"] == 0.5 and sales["score"] == 137.5
     assert sum(r["duplicate_excess"] for r in scores.values() if r["scope"] == "bu") == 1.0
+
+
+def test_fast_graph_build_is_networkx_add_edges_from(demo: Estate) -> None:
+    """Estate builds its graph straight into networkx's dicts: the same graph, in the same order, as
+    add_nodes_from + add_edges_from (which the analyses' tie-breaks depend on)."""
+    import networkx as nx
+
+    from nhigraph.analysis.estate import edge_graph_key
+
+    nodes = {n: dict(d) for n, d in demo.g.nodes(data=True)}
+    edges = [dict(d) for _, _, d in demo.g.edges(data=True)]
+    edges.append(dict(edges[0], extra="updated"))  # a repeated key updates the earlier data
+    edges.append({"start": "dangling:a", "end": "dangling:b", "type": "STORES"})  # endpoints become bare nodes
+    ref = nx.MultiDiGraph()
+    ref.add_nodes_from(nodes.items())
+    ref.add_edges_from((e["start"], e["end"], edge_graph_key(e), e) for e in edges)
+    fast = Estate.from_records(nodes, edges).g
+    assert list(fast.nodes(data=True)) == list(ref.nodes(data=True))
+    assert list(fast.edges(keys=True, data=True)) == list(ref.edges(keys=True, data=True))
+    assert list(fast.in_edges(keys=True, data=True)) == list(ref.in_edges(keys=True, data=True))
+    assert fast.edges[edges[0]["start"], edges[0]["end"], edge_graph_key(edges[0])]["extra"] == "updated"
+    assert edges[0] is not fast.edges[edges[0]["start"], edges[0]["end"], edge_graph_key(edges[0])]  # copied
+
+
+def test_propagation_matches_a_search_from_every_node() -> None:
+    """Condensation order (scipy's own numbering when it is topological, Kahn's otherwise), sink pruning and
+    node and edge filters against a plain search, on random graphs with cycles and self-loops."""
+    import random
+
+    from nhigraph.analysis.propagate import Propagator
+
+    rnd = random.Random(11)
+    for _ in range(150):
+        n = rnd.randrange(1, 60)
+        names = [f"n{i}" for i in range(n)]
+        edges = list({(rnd.choice(names), rnd.choice(names)) for _ in range(rnd.randrange(3 * n))})
+        keep = {x for x in names if rnd.random() < 0.8}
+        skip = {x for x in names if rnd.random() < 0.2}
+        contrib = {x: {x.upper()} for x in names if rnd.random() < 0.4}
+        prop = Propagator(names, edges)
+        for key, kw, allowed in (
+                ("all", {}, lambda u, v: True),
+                ("keep", {"keep": keep.__contains__}, lambda u, v: u in keep and v in keep),
+                ("into", {"skip_into": skip.__contains__}, lambda u, v: v not in skip),
+                ("edge", {"skip_edge": lambda u, v: v in skip}, lambda u, v: v not in skip)):
+            got = prop.reach(names, contrib, prop.condensed(key, **kw))
+            adj = {x: [v for u, v in edges if u == x and allowed(u, v)] for x in names}
+            for start in names:
+                seen, stack = {start}, [start]
+                while stack:
+                    for v in adj[stack.pop()]:
+                        if v not in seen:
+                            seen.add(v)
+                            stack.append(v)
+                assert got[start] == frozenset().union(*(contrib.get(x, ()) for x in seen))
+
+
+def test_owners_are_shared_read_only_and_match_a_direct_count(demo: Estate) -> None:
+    from nhigraph.model.vocabulary import RACI_ROLES
+
+    for n in list(demo.nodes_of("Identity", "Credential", "Connector")):
+        direct = {r: {u for u, d in demo.into(n, "OWNS") if d["role"] == r} for r in RACI_ROLES}
+        if demo.label(n) == "Credential":
+            for ident, _ in demo.out(n, "AUTHENTICATES"):
+                for r in RACI_ROLES:
+                    direct[r] |= {u for u, d in demo.into(ident, "OWNS") if d["role"] == r}
+        assert {r: set(v) for r, v in demo.owners(n, active_only=False).items()} == direct
+        active = {r: {o for o in v if demo.owner_active(o)} for r, v in direct.items()}
+        assert {r: set(v) for r, v in demo.owners(n).items()} == active
+        assert demo.accountable(n) == any(active.values())

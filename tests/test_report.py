@@ -222,3 +222,94 @@ def test_period_parsing() -> None:
     assert Period.of(AS_OF) == Period(2026, 3) and str(Period.parse("2027q1").previous()) == "2026-Q4"
     with pytest.raises(ValueError):
         Period.parse("2026-Q5")
+
+
+# -- the fast writers give the reference writers' exact bytes --------------------------------------
+_NASTY = ["", "plain", "=1+1", "+x", "-3", "@A1", "\tx", "\rx", 'quote " here', "a,b", "line\nbreak", "cr\rlf\r\n",
+          "é ü ✓", "\u2028\u2029", "\x00\x01\x7f", "😀", "back\\slash", "'already", " =x", "NaN"]
+
+
+def _hostile_findings(n: int = 400) -> list:
+    import random
+
+    from nhigraph.analysis.findings import Finding
+
+    rnd = random.Random(7)
+
+    def text() -> str:
+        return "".join(rnd.choice(_NASTY) for _ in range(rnd.randrange(3)))
+
+    shared = [text() for _ in range(30)]  # one long list in many findings' evidence, as credentials share reach
+    out = []
+    for i in range(n):
+        ev = {text(): text(), "n": rnd.randrange(-5, 5), "ratio": rnd.choice([0.5, 5e-06, 1e-05, 1e16]),
+              "none": None, "flag": rnd.random() < 0.5, "when": AS_OF, "nested": {"b": [1, 2.5e-7], "a": shared}}
+        if rnd.random() < 0.5:
+            ev["resources"] = shared if rnd.random() < 0.7 else [text() for _ in range(rnd.randrange(20))]
+        out.append(Finding(f"NHIG-X-{i}" + text(), "NHIG-X", text(), rnd.choice(["low", "high"]), "security",
+                           text(), [text() for _ in range(rnd.randrange(3))], ev, [text()], [text(), text()], text()))
+    return out
+
+
+def test_fast_findings_csv_is_byte_identical_to_csv_writer(monkeypatch) -> None:
+    from nhigraph.report import csv as report_csv
+
+    findings = _hostile_findings()
+    status = {f.id: ("new" if i % 2 else "-persisting") for i, f in enumerate(findings[::3])}
+    monkeypatch.setattr(report_csv, "CHUNK", 7)  # several chunks, one partial
+    for st in (None, status):
+        fast = report_csv.findings_csv(findings, st)
+        assert fast == report_csv.findings_csv_naive(findings, st)
+        buf = io.StringIO(newline="")
+        report_csv.write_findings_csv(buf, findings, st)
+        assert buf.getvalue() == fast
+    rows = list(csv.reader(io.StringIO(fast)))
+    assert len(rows) == len(findings) + 1
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
+def test_fast_metrics_json_is_byte_identical_to_json_dumps(monkeypatch) -> None:
+    import math
+    from collections import OrderedDict
+    from datetime import date
+
+    import nhigraph.report as rep
+    from nhigraph.report import dumps, dumps_bytes, dumps_naive, write_json
+
+    big = list(range(25))
+    data = {
+        "floats": [0.1, 5e-06, 1e-05, 1e16, 1e22, -0.0, 3.0, math.inf, -math.inf, math.nan, 1.5e-300],
+        "text": _NASTY, "when": AS_OF, "day": date(2026, 1, 2), "set": {"b", "a"}, "fset": frozenset({2.5e-8, 1.0}),
+        "tuple": (1, 2.5e-9), "path": Path("/x"), "empty": [{}, [], ()], "ordered": OrderedDict(b=1e-9, a=[1e-7]),
+        "metrics": [{"id": "m", "offenders": [{"subject": s, "resources": big, "ratio": 1e-6} for s in _NASTY] * 3}],
+        "shared": [big, big, {"again": big}],
+    }
+    monkeypatch.setattr(rep, "JSON_BATCH", 4)  # long lists streamed in batches, at several depths
+    expected = dumps_naive(data)
+    assert dumps(data) == expected and dumps_bytes(data) == expected.encode()
+    buf = io.BytesIO(b"prefix")
+    buf.seek(6)
+    write_json(buf, data)
+    assert buf.getvalue() == b"prefix" + expected.encode()
+    # what orjson refuses falls back to the standard library: still the same bytes
+    for odd in ({"big": 2 ** 70}, {1: "int key", 2: [0.5]}, {"s": "lone \ud800 surrogate"}):
+        assert dumps(odd) == dumps_naive(odd)
+    with pytest.raises(UnicodeEncodeError):  # as before: such text cannot be written as UTF-8
+        dumps_bytes({"s": "lone \ud800 surrogate"})
+    with pytest.raises(TypeError):
+        dumps({"x": object()})
+
+
+def test_markdown_streams_the_same_text(demo_ws, monkeypatch) -> None:
+    from nhigraph.report import build_report, load_side, markdown
+
+    rep = build_report(load_side(None, demo_ws))
+    whole = markdown.render_markdown(rep)
+    monkeypatch.setattr(markdown, "FINDINGS_CHUNK", 3)
+    assert "".join(markdown.markdown_chunks(rep)) == whole
+    assert whole.endswith(" |\n") and whole.count("\n| ") >= len(rep.findings)
+    for text in ("a_b", "<x>", "\r\n\t", "\x00\x7f", "é", "|", "plain:id/1"):
+        assert markdown.cell(text) == "".join("\\" + c if c in markdown._SPECIAL else " " if c in "\r\n\t"
+                                              else "" if ord(c) < 32 or ord(c) == 127 else c for c in text)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .debt import Metric, Thresholds
-from .estate import Estate
+from .estate import Estate, paused_gc
 from .findings import Finding, build_findings
 from .reach import ReachIndex
 
@@ -37,12 +37,13 @@ def analyze(estate: Estate, thresholds: Thresholds | None = None) -> Analysis:
 
 def analyze_backend(backend, thresholds: Thresholds | None = None) -> Analysis:
     """The same, from any backend's answers."""
-    metrics = backend.metrics(thresholds)
-    summaries = backend.blast_radii()
     from .score import integration_scores
 
-    return Analysis(metrics, build_findings(metrics, summaries, backend.credentials_of()), summaries,
-                    integration_scores(metrics, backend.scopes()))
+    with paused_gc():
+        metrics = backend.metrics(thresholds)
+        summaries = backend.blast_radii()
+        return Analysis(metrics, build_findings(metrics, summaries, backend.credentials_of()), summaries,
+                        integration_scores(metrics, backend.scopes()))
 
 
 __all__ = ["Analysis", "Estate", "Metric", "Finding", "Thresholds", "ReachIndex", "analyze", "analyze_backend"]

@@ -156,17 +156,30 @@ class DebtAnalysis:
         if m.unknown:
             return m
         prop = self.reach.propagator
+        label = self.e.labels
         unaccountable = {n for n in prop.nodes
-                         if self.e.label(n) in ("Credential", "Identity") and not self.e.accountable(n)}
+                         if label[n] in ("Credential", "Identity") and not self.e.accountable(n)}
         cond = prop.condensed("accountable", keep=lambda n: n not in unaccountable)
         contrib = {i: v for i, v in self.reach._level_contrib(1).items() if i not in unaccountable}
         owned = prop.reach(self.reach.credentials, contrib, cond)
         culprits = prop.reach(self.reach.credentials, {n: (n,) for n in unaccountable})
+        # credentials reaching through the same components share their sets: sort each distinct one once
+        # (the offenders then share those lists; nothing downstream mutates them)
+        bad_memo: dict[tuple[int, int], list[str]] = {}
+        culprit_memo: dict[int, list[str]] = {}
         for c in self.reach.credentials:
-            bad = reached[c] if c in unaccountable else reached[c] - owned[c]
+            rc = reached[c]
+            oc = None if c in unaccountable else owned[c]
+            key = (id(rc), id(oc))
+            bad = bad_memo.get(key)
+            if bad is None:
+                bad = bad_memo[key] = sorted(rc if oc is None else rc - oc)
             if bad:
-                m.offenders.append({"subject": c, "resources": sorted(bad), "paths": len(bad),
-                                    "unowned": sorted(culprits[c])})
+                cu = culprits[c]
+                names = culprit_memo.get(id(cu))
+                if names is None:
+                    names = culprit_memo[id(cu)] = sorted(cu)
+                m.offenders.append({"subject": c, "resources": bad, "paths": len(bad), "unowned": names})
         m.numerator = sum(o["paths"] for o in m.offenders)
         m.extra["credentials"] = len(m.offenders)
         return m
@@ -196,16 +209,22 @@ class DebtAnalysis:
         subjects = sorted(self.e.nodes_of("Identity", "Credential", "Connector"))
         team_counts = []
         no_revoker = 0
+        label = self.e.labels
+        # NHIs with the same owners share one owners dict: judge each distinct one once
+        memo: dict[int, tuple[list[str], list[str]]] = {}
         for s in subjects:
             owners = self.e.owners(s)
-            missing = [r for r in RACI_ROLES if not owners[r]]
-            teams = sorted({self.e.team_of(o) for v in owners.values() for o in v})
+            hit = memo.get(id(owners))
+            if hit is None:
+                hit = memo[id(owners)] = ([r for r in RACI_ROLES if not owners[r]],
+                                          sorted({self.e.team_of(o) for v in owners.values() for o in v}))
+            missing, teams = hit
             team_counts.append(len(teams))
             if "revoke" in missing:
                 no_revoker += 1
             if missing or len(teams) > self.t.max_teams:
-                m.offenders.append({"subject": s, "label": self.e.label(s), "missing_roles": missing,
-                                    "teams": teams, "team_count": len(teams)})
+                m.offenders.append({"subject": s, "label": label[s], "missing_roles": list(missing),
+                                    "teams": list(teams), "team_count": len(teams)})
         m.numerator, m.denominator = len(m.offenders), len(subjects)
         m.unknown = not self.e.has_owner_register
         m.extra.update(no_revocation_owner=no_revoker,
@@ -263,7 +282,12 @@ class DebtAnalysis:
 
     # ------------------------------------------------------------------ security technical debt
     def _credentials(self, active_only: bool = True) -> list[str]:
-        return sorted(c for c in self.e.nodes_of("Credential") if not active_only or _active(self.e.node(c)))
+        return self._credential_lists[active_only]
+
+    @cached_property
+    def _credential_lists(self) -> dict[bool, list[str]]:
+        every = sorted(self.e.nodes_of("Credential"))
+        return {False: every, True: [c for c in every if _active(self.e.node(c))]}
 
     def long_lived(self) -> Metric:
         m = Metric("security.long_lived", "security", f"Active credentials not rotated in "
@@ -452,15 +476,16 @@ class DebtAnalysis:
 
 
 def _descendants_identities(reach: ReachIndex, start: str) -> set[str]:
-    if start not in reach.r:
+    succ = reach.succ
+    if start not in succ:
         return set()
     out = set()
     stack = [start]
-    g = reach.estate.g
+    label = reach.estate.labels
     while stack:
         u = stack.pop()
-        for v in reach.r.successors(u):
-            if v not in out and g.nodes[v]["label"] == "Identity":
+        for v in succ[u]:
+            if v not in out and label[v] == "Identity":
                 out.add(v)
                 stack.append(v)
     return out

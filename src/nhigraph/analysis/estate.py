@@ -7,6 +7,7 @@ edges are keyed by type (``OWNS:<role>`` for OWNS) so parallel edges of differen
 from __future__ import annotations
 
 import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
@@ -38,10 +39,7 @@ class Estate:
     @classmethod
     def from_records(cls, nodes: dict[str, dict[str, Any]], edges: Iterable[dict[str, Any]],
                      snapshot: str = "", observed_at: datetime | None = None) -> "Estate":
-        g = nx.MultiDiGraph()
-        g.add_nodes_from((node_id, rec) for node_id, rec in nodes.items())
-        g.add_edges_from((e["start"], e["end"], edge_graph_key(e), e) for e in edges)
-        return cls(g, snapshot, observed_at or datetime.now(timezone.utc))
+        return cls(_graph(nodes, edges), snapshot, observed_at or datetime.now(timezone.utc))
 
     @classmethod
     def from_snapshot(cls, snap: Snapshot) -> "Estate":
@@ -52,11 +50,12 @@ class Estate:
     @classmethod
     def load(cls, workspace: Workspace | str | None = None, snapshot: str | None = None) -> "Estate":
         ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-        gc.disable()  # building large graphs with the cyclic GC on costs ~3x; nothing here is cyclic garbage
-        try:
-            estate = cls.from_snapshot(ws.load(snapshot))
-        finally:
-            gc.enable()
+        with paused_gc():  # building large graphs with the cyclic GC on costs ~3x; nothing here is cyclic garbage
+            snap = ws.load(snapshot)
+            observed = snap.manifest.get("observed_at")
+            estate = cls(_graph(snap.nodes, snap.edges.values(), copy=False), snap.name,
+                         datetime.fromisoformat(observed) if observed else datetime.now(timezone.utc))
+            del snap
         gc.freeze()
         return estate
 
@@ -79,16 +78,39 @@ class Estate:
             yield from self._by_label.get(label, ())
 
     @cached_property
+    def labels(self) -> dict[str, str]:
+        """Node id -> label, for hot loops (``label()`` goes through networkx's views)."""
+        return {n: d["label"] for n, d in self.g.nodes(data=True)}
+
+    @cached_property
     def _typed(self) -> tuple[dict, dict, dict]:
-        """Adjacency by edge type, built in one pass: filtering a multigraph's edges per call is slow."""
+        """Adjacency by edge type, built in one pass: filtering a multigraph's edges per call is slow.
+
+        Walks the adjacency dicts in the order ``g.edges(data=True)`` reports them (its view costs a
+        generator step and a lambda call per edge, a third of this pass on a large estate)."""
         out: dict[str, dict[str, list]] = {}
         inn: dict[str, dict[str, list]] = {}
         every: dict[str, list] = {}
-        for u, v, d in self.g.edges(data=True):
-            t = d["type"]
-            out.setdefault(t, {}).setdefault(u, []).append((v, d))
-            inn.setdefault(t, {}).setdefault(v, []).append((u, d))
-            every.setdefault(t, []).append((u, v, d))
+        for u, nbrs in self.g.adj.items():
+            for v, keydict in nbrs.items():
+                for d in keydict.values():
+                    t = d["type"]
+                    by_u = out.get(t)
+                    if by_u is None:
+                        by_u, by_v, e = out[t], inn[t], every[t] = {}, {}, []
+                    else:
+                        by_v, e = inn[t], every[t]
+                    lst = by_u.get(u)
+                    if lst is None:
+                        by_u[u] = [(v, d)]
+                    else:
+                        lst.append((v, d))
+                    lst = by_v.get(v)
+                    if lst is None:
+                        by_v[v] = [(u, d)]
+                    else:
+                        lst.append((u, d))
+                    e.append((u, v, d))
         return out, inn, every
 
     def out(self, node_id: str, type_: str) -> list[tuple[str, dict[str, Any]]]:
@@ -133,28 +155,49 @@ class Estate:
 
     @cached_property
     def _effective_owners(self) -> dict[str, dict[str, frozenset[str]]]:
-        """Owners per role for every NHI-bearing node; a credential inherits its identity's owners."""
+        """Owners per role for every NHI-bearing node; a credential inherits its identity's owners.
+
+        Nodes with the same owners share one dict (read-only: never mutate what :meth:`owners` returns)."""
         empty = {r: frozenset() for r in RACI_ROLES}
-        out: dict[str, dict[str, frozenset[str]]] = {}
-        for n in self.g.nodes:
-            out[n] = empty
-        for n in self._typed[1].get("OWNS", {}):
-            out[n] = {r: frozenset(v) for r, v in self.direct_owners(n).items()}
-        for n, d in self.g.nodes(data=True):
-            if d["label"] == "Credential":
-                merged = {r: set(v) for r, v in out[n].items()}
-                for ident, _ in self.out(n, "AUTHENTICATES"):
-                    for r, v in out[ident].items():
-                        merged[r] |= v
-                out[n] = {r: frozenset(v) for r, v in merged.items()}
+        out: dict[str, dict[str, frozenset[str]]] = dict.fromkeys(self.g, empty)
+        for n, edges in self._typed[1].get("OWNS", {}).items():
+            roles: dict[str, set[str]] = {r: set() for r in RACI_ROLES}
+            for u, d in edges:
+                roles[d["role"]].add(u)
+            out[n] = {r: frozenset(v) for r, v in roles.items()}
+        auth = self._typed[0].get("AUTHENTICATES", {})
+        for n in self._by_label.get("Credential", ()):
+            idents = auth.get(n, ())
+            if not idents:
+                continue
+            own = out[n]
+            if own is empty and len(idents) == 1:
+                out[n] = out[idents[0][0]]  # nothing of its own: exactly its identity's owners
+                continue
+            merged = {r: set(v) for r, v in own.items()}
+            for ident, _ in idents:
+                for r, v in out[ident].items():
+                    merged[r] |= v
+            out[n] = {r: frozenset(v) for r, v in merged.items()}
         return out
 
     def owners(self, node_id: str, active_only: bool = True) -> dict[str, frozenset[str]]:
-        """Effective owners per RACI role (a credential inherits from the identity it authenticates)."""
+        """Effective owners per RACI role (a credential inherits from the identity it authenticates).
+        Read-only: the dict may be shared with other nodes that have the same owners."""
         roles = self._effective_owners[node_id]
         if not active_only:
             return roles
-        return {r: frozenset(o for o in v if o in self._active_owners) for r, v in roles.items()}
+        memo = self._active_memo
+        key = id(roles)  # the effective dicts live as long as the estate, so their ids are stable keys
+        hit = memo.get(key)
+        if hit is None:
+            active = self._active_owners
+            hit = memo[key] = {r: frozenset(o for o in v if o in active) for r, v in roles.items()}
+        return hit
+
+    @cached_property
+    def _active_memo(self) -> dict[int, dict[str, frozenset[str]]]:
+        return {}
 
     @cached_property
     def _active_owners(self) -> frozenset[str]:
@@ -162,11 +205,20 @@ class Estate:
 
     def accountable(self, node_id: str) -> bool:
         """Has at least one active owner in some role (directly or, for credentials, inherited)."""
-        active = self._active_owners
-        return any(o in active for v in self._effective_owners[node_id].values() for o in v)
+        return any(self.owners(node_id).values())
 
     def team_of(self, owner_id: str) -> str:
         """The team an owner belongs to: itself for a team, its MEMBER_OF team or `team` for a person."""
+        memo = self._team_memo
+        if owner_id not in memo:
+            memo[owner_id] = self._team_of(owner_id)
+        return memo[owner_id]
+
+    @cached_property
+    def _team_memo(self) -> dict[str, str]:
+        return {}
+
+    def _team_of(self, owner_id: str) -> str:
         d = self.g.nodes[owner_id]
         if d.get("kind") == "team":
             return owner_id
@@ -189,3 +241,52 @@ class Estate:
             if env:
                 return env
         return None
+
+
+def _graph(nodes: dict[str, dict[str, Any]], edges: Iterable[dict[str, Any]], copy: bool = True) -> nx.MultiDiGraph:
+    """The estate's graph: ``g.add_nodes_from(nodes.items())`` then
+    ``g.add_edges_from((start, end, edge_graph_key(e), e) for e in edges)``, written straight into the
+    graph's dicts. The same graph (same node, neighbour and key order, a repeated key updating the earlier
+    data) without networkx's per-edge view lookups, which cost most of loading a large estate.
+    ``copy=False`` keeps the records themselves as the attribute dicts (for records nobody else holds)."""
+    g = nx.MultiDiGraph()
+    succ, pred, node = g._succ, g._pred, g._node
+    for n, rec in nodes.items():
+        if n is None:
+            raise ValueError("None cannot be a node")
+        if n in node:
+            node[n].update(rec)
+        else:
+            succ[n], pred[n], node[n] = {}, {}, dict(rec) if copy else rec
+    for e in edges:
+        u, v = e["start"], e["end"]
+        key = f"OWNS:{e['role']}" if e["type"] == "OWNS" else e["type"]
+        for n in (u, v):
+            if n not in succ:
+                if n is None:
+                    raise ValueError("None cannot be a node")
+                succ[n], pred[n], node[n] = {}, {}, {}
+        nbrs = succ[u]
+        keydict = nbrs.get(v)
+        if keydict is None:
+            nbrs[v] = pred[v][u] = {key: dict(e) if copy else e}
+        elif key in keydict:
+            keydict[key].update(e)
+        else:
+            keydict[key] = dict(e) if copy else e
+    nx._clear_cache(g)
+    return g
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off for a block. Analysing and reporting a large estate allocates
+    millions of dicts, lists and sets that live on (none is cyclic garbage); with the collector on,
+    its full passes over them cost as much as the work itself."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

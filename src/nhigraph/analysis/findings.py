@@ -118,40 +118,51 @@ class Finding:
         return self.__dict__.copy()
 
 
+_SUBJECT_KEYS = ("connectors", "credentials", "users", "resource", "target", "trusted")
+
+
 def _subjects(offender: dict[str, Any]) -> list[str]:
     out = [offender["subject"]]
-    for key in ("connectors", "credentials", "users", "resource", "target", "trusted"):
+    for key in _SUBJECT_KEYS:
         v = offender.get(key)
+        if v is None:
+            continue
         if isinstance(v, str):
             out.append(v)
         elif isinstance(v, list):
             out += v
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(out)) if len(out) > 1 else out
 
 
 def build_findings(metrics: list[Metric], reach_summaries: dict[str, dict[str, Any]] | None = None,
                    credentials_of: dict[str, list[str]] | None = None) -> list[Finding]:
     """Turn metric offenders into findings, most severe first."""
     findings: list[Finding] = []
+    summaries, creds_of = reach_summaries or {}, credentials_of or {}
+    sha256 = hashlib.sha256
+    top = len(SEVERITIES) - 1
     for metric in metrics:
         rule = RULE_BY_METRIC.get(metric.id)
         if rule is None or metric.unknown:
             continue
+        base = SEVERITIES.index(rule.base)
+        owasp = [f"{o}:2025" for o in rule.owasp]
+        prefix = rule.id + "|"
         for off in metric.offenders:
+            subject = off["subject"]
             subjects = _subjects(off)
-            sev = SEVERITIES.index(rule.base)
-            impact = _impact(subjects, reach_summaries or {}, credentials_of or {})
-            if impact:
-                sev = min(sev + 1, len(SEVERITIES) - 1)
+            impact = _impact(subjects, summaries, creds_of)
             evidence = {k: v for k, v in off.items() if k != "subject"}
+            sev = base
             if impact:
+                sev = min(sev + 1, top)
                 evidence["impact"] = impact
-            key = f"{rule.id}|{off['subject']}|{off.get('resource') or off.get('target') or ''}"
-            fid = rule.id + "-" + hashlib.sha256(key.encode()).hexdigest()[:12]
-            findings.append(Finding(fid, rule.id, rule.title, SEVERITIES[sev], metric.category, off["subject"],
-                                    subjects, evidence, [f"{o}:2025" for o in rule.owasp], list(rule.nist),
-                                    rule.remediation))
-    findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.rule, f.subject, f.id))
+            key = f"{prefix}{subject}|{off.get('resource') or off.get('target') or ''}"
+            fid = rule.id + "-" + sha256(key.encode()).hexdigest()[:12]
+            findings.append(Finding(fid, rule.id, rule.title, SEVERITIES[sev], metric.category, subject,
+                                    subjects, evidence, list(owasp), list(rule.nist), rule.remediation))
+    rank = {s: -i for i, s in enumerate(SEVERITIES)}
+    findings.sort(key=lambda f: (rank[f.severity], f.rule, f.subject, f.id))
     return findings
 
 

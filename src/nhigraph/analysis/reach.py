@@ -103,8 +103,7 @@ class ReachIndex:
 
     def __init__(self, estate: Estate) -> None:
         self.estate = estate
-        g = estate.g
-        self.r = nx.DiGraph()
+        label = estate.labels
         #: identity -> {target: level rank} from HAS_ACCESS, systems expanded to their members
         self.access: dict[str, dict[str, int]] = {}
         #: (identity, member) -> the system whose grant gives the member its level, when not a direct grant
@@ -113,30 +112,51 @@ class ReachIndex:
         self.part_of: dict[str, list[str]] = {}
         members: dict[str, list[str]] = {}
         for u, v, _ in estate.edges_of("PART_OF"):
-            if g.nodes[u]["label"] in RESOURCE_LABELS:
+            if label[u] in RESOURCE_LABELS:
                 self.part_of.setdefault(u, []).append(v)
                 members.setdefault(v, []).append(u)
-        for u, v, d in g.edges(data=True):
-            t = d["type"]
-            if t in ("AUTHENTICATES", "STORES"):
-                self.r.add_edge(u, v)
-            elif t == "CAN_ASSUME" and g.nodes[u]["label"] == "Identity":
-                self.r.add_edge(u, v)
-            elif t == "HAS_ACCESS":
-                rank = LEVEL_RANK[d["level"]]
-                acc = self.access.setdefault(u, {})
-                if acc.get(v, 0) <= rank:
-                    acc[v] = rank
-                    self.via_system.pop((u, v), None)
-                self.r.add_edge(u, v)
-                for m in members.get(v, ()):
-                    if acc.get(m, 0) < rank:
-                        acc[m] = rank
-                        self.via_system[(u, m)] = v
-                    self.r.add_edge(v, m)
-        self.credentials = sorted(n for n, d in g.nodes(data=True) if d["label"] == "Credential")
-        self.estate_resources = sum(1 for _, d in g.nodes(data=True) if d["label"] in RESOURCE_LABELS)
-        self.r.add_nodes_from(self.credentials)
+        # the reach graph's edges, each once, in a first-seen order (a set would do; order keeps runs alike)
+        edges: dict[tuple[str, str], None] = {}
+        for t in ("AUTHENTICATES", "STORES"):
+            edges.update(dict.fromkeys((u, v) for u, v, _ in estate.edges_of(t)))
+        edges.update(dict.fromkeys((u, v) for u, v, _ in estate.edges_of("CAN_ASSUME") if label[u] == "Identity"))
+        access, via_system = self.access, self.via_system
+        for u, v, d in estate.edges_of("HAS_ACCESS"):
+            rank = LEVEL_RANK[d["level"]]
+            acc = access.get(u)
+            if acc is None:
+                acc = access[u] = {}
+            if acc.get(v, 0) <= rank:
+                acc[v] = rank
+                via_system.pop((u, v), None)
+            edges[(u, v)] = None
+            for m in members.get(v, ()):
+                if acc.get(m, 0) < rank:
+                    acc[m] = rank
+                    via_system[(u, m)] = v
+                edges[(v, m)] = None
+        self.credentials = sorted(n for n, lab in label.items() if lab == "Credential")
+        self.estate_resources = sum(1 for lab in label.values() if lab in RESOURCE_LABELS)
+        self._edges = list(edges)
+        nodes = dict.fromkeys(x for e in self._edges for x in e)
+        nodes.update(dict.fromkeys(self.credentials))
+        self._nodes = list(nodes)
+
+    @cached_property
+    def succ(self) -> dict[str, list[str]]:
+        """Node -> its successors in the reach graph (plain dicts: cheaper to walk than networkx's views)."""
+        out: dict[str, list[str]] = {n: [] for n in self._nodes}
+        for u, v in self._edges:
+            out[u].append(v)
+        return out
+
+    @cached_property
+    def r(self) -> nx.DiGraph:
+        """The reach graph as networkx (for one-credential searches)."""
+        r = nx.DiGraph()
+        r.add_nodes_from(self._nodes)
+        r.add_edges_from(self._edges)
+        return r
 
     # -- one credential, with paths --------------------------------------------------------------
     def blast_radius(self, cred: str) -> BlastRadius:
@@ -149,7 +169,7 @@ class ReachIndex:
         dq: deque[str] = deque([cred])
         while dq:
             u = dq.popleft()
-            for v in sorted(self.r.successors(u)):
+            for v in sorted(self.succ[u]):
                 step = 1 if label(v) == "Credential" else 0
                 o, dpt = order[u] + step, depth[u] + 1
                 if v not in order or (o, dpt) < (order[v], depth[v]):
@@ -193,22 +213,24 @@ class ReachIndex:
         return br
 
     # -- every credential ------------------------------------------------------------------------
-    # -- every credential ------------------------------------------------------------------------
     @cached_property
     def propagator(self) -> Propagator:
-        return Propagator(list(self.r.nodes), list(self.r.edges))
+        return Propagator(self._nodes, self._edges)
 
-    def _level_contrib(self, level: int) -> dict[str, set[str]]:
+    def _level_contrib(self, level: int) -> dict[str, frozenset[str]]:
         return self._level_contribs[level]
 
     @cached_property
-    def _level_contribs(self) -> dict[int, dict[str, set[str]]]:
-        return {lvl: self._compute_level_contrib(lvl) for lvl in (1, 2, 3)}
-
-    def _compute_level_contrib(self, level: int) -> dict[str, set[str]]:
-        g = self.estate.g
-        return {i: {t for t, rank in acc.items() if rank >= level and g.nodes[t]["label"] != "System"}
-                for i, acc in self.access.items()}
+    def _level_contribs(self) -> dict[int, dict[str, frozenset[str]]]:
+        """Level rank -> identity -> resources and secret stores it holds a grant of at least that rank on."""
+        label = self.estate.labels
+        out: dict[int, dict[str, frozenset[str]]] = {1: {}, 2: {}, 3: {}}
+        for i, acc in self.access.items():
+            ranked = [(t, rank) for t, rank in acc.items() if label[t] != "System"]
+            out[1][i] = frozenset(t for t, _ in ranked)
+            out[2][i] = frozenset(t for t, rank in ranked if rank >= 2)
+            out[3][i] = frozenset(t for t, rank in ranked if rank >= 3)
+        return out
 
     @cached_property
     def level_sets(self) -> dict[int, dict[str, frozenset]]:
@@ -218,21 +240,20 @@ class ReachIndex:
     @cached_property
     def first_order_sets(self) -> dict[str, frozenset]:
         """Credential -> resources reached without going through another credential."""
-        g = self.estate.g
-        cond = self.propagator.condensed("first-order",
-                                         skip_edge=lambda u, v: g.nodes[v]["label"] == "Credential")
+        label = self.estate.labels
+        cond = self.propagator.condensed("first-order", skip_into=lambda v: label[v] == "Credential")
         return self.propagator.reach(self.credentials, self._level_contrib(1), cond)
 
     @cached_property
     def system_sets(self) -> dict[str, frozenset]:
         """Credential -> systems reached: granted directly, or holding a reached resource."""
-        g = self.estate.g
+        label = self.estate.labels
         part_of = self.part_of
         contrib = {}
         for i, acc in self.access.items():
             systems = set()
             for t in acc:
-                if g.nodes[t]["label"] == "System":
+                if label[t] == "System":
                     systems.add(t)
                 else:
                     systems.update(part_of.get(t, ()))
@@ -241,9 +262,8 @@ class ReachIndex:
 
     @cached_property
     def _summaries(self) -> dict[str, dict[str, Any]]:
-        g = self.estate.g
-        prod = frozenset(n for n, d in g.nodes(data=True)
-                         if d["label"] in RESOURCE_LABELS and self.estate.environment(n) == "prod")
+        prod = frozenset(n for n, lab in self.estate.labels.items()
+                         if lab in RESOURCE_LABELS and self.estate.environment(n) == "prod")
         r, w, a = (self.level_sets[k] for k in (1, 2, 3))
         first, systems = self.first_order_sets, self.system_sets
         total_res = self.estate_resources

@@ -62,44 +62,46 @@ def report(out: Path, previous: str | None, period, workspace: Path, snapshot: s
     With --backend neo4j the analysis runs on the server; the comparison always reads workspace snapshots.
     """
     from ..analysis.debt import Thresholds
+    from ..analysis.estate import paused_gc
     from ..errors import WorkspaceError
     from ..report import build_report, write_report
     from ..report.diff import SnapshotInfo, latest_before, load_side, side_from_backend
     from ..workspace.store import Workspace
 
     started = time.perf_counter()
-    thresholds = Thresholds(rotation_days=rotation_days, unused_days=unused_days)
-    ws = Workspace(workspace)
-    if backend == "embedded":
-        name = snapshot
-        if name is None and period is not None:
-            name = latest_before(ws, period.end)
-            if name is None:
-                raise WorkspaceError(f"{workspace}: no snapshot observed before the end of {period}")
-        current = load_side(name, ws, thresholds)
-    else:
-        from datetime import datetime, timezone
+    with paused_gc():  # millions of long-lived objects, no cyclic garbage: see paused_gc
+        thresholds = Thresholds(rotation_days=rotation_days, unused_days=unused_days)
+        ws = Workspace(workspace)
+        if backend == "embedded":
+            name = snapshot
+            if name is None and period is not None:
+                name = latest_before(ws, period.end)
+                if name is None:
+                    raise WorkspaceError(f"{workspace}: no snapshot observed before the end of {period}")
+            current = load_side(name, ws, thresholds)
+        else:
+            from datetime import datetime, timezone
 
-        info = (SnapshotInfo.from_manifest(ws.manifest(snapshot), ws.path) if ws.exists()
-                else SnapshotInfo(f"neo4j {neo4j_uri}", datetime.now(timezone.utc)))
-        be = open_backend_from(backend, workspace, snapshot, neo4j_uri, neo4j_user, neo4j_database)
-        try:
-            current = side_from_backend(be, info, thresholds)
-        finally:
-            be.close()
-    from ..report.build import Period
+            info = (SnapshotInfo.from_manifest(ws.manifest(snapshot), ws.path) if ws.exists()
+                    else SnapshotInfo(f"neo4j {neo4j_uri}", datetime.now(timezone.utc)))
+            be = open_backend_from(backend, workspace, snapshot, neo4j_uri, neo4j_user, neo4j_database)
+            try:
+                current = side_from_backend(be, info, thresholds)
+            finally:
+                be.close()
+        from ..report.build import Period
 
-    if period is None and current.info.observed_at is not None:
-        period = Period.of(current.info.observed_at)
-    prev = None
-    if previous:
-        prev = load_side(previous, ws, thresholds)
-    elif ws.exists() and period is not None:
-        earlier = latest_before(ws, period.start, exclude=current.info.name)
-        if earlier:
-            prev = load_side(earlier, ws, thresholds)
-    rep = build_report(current, prev, period, thresholds, backend, title)
-    paths = write_report(rep, out)
+        if period is None and current.info.observed_at is not None:
+            period = Period.of(current.info.observed_at)
+        prev = None
+        if previous:
+            prev = load_side(previous, ws, thresholds)
+        elif ws.exists() and period is not None:
+            earlier = latest_before(ws, period.start, exclude=current.info.name)
+            if earlier:
+                prev = load_side(earlier, ws, thresholds)
+        rep = build_report(current, prev, period, thresholds, backend, title)
+        paths = write_report(rep, out)
     elapsed = round(time.perf_counter() - started, 3)
     data = {"out": str(out), "files": {k: str(v) for k, v in paths.items()}, "period": str(rep.period),
             "snapshot": rep.snapshot.name, "previous": prev.info.name if prev else None,

@@ -137,6 +137,7 @@ def facts_of(backend, analysis: Analysis, info: SnapshotInfo) -> Facts:
 
 def facts_from_estate(estate) -> Facts:
     f = Facts(ownership_known=estate.has_owner_register)
+    counted: dict[int, int] = {}  # NHIs with the same owners share one owners dict: count each once
     for n, d in estate.g.nodes(data=True):
         label = d["label"]
         if label not in ("Identity", "Credential", "System", "Connector", "Workflow", "Vendor", "Owner"):
@@ -145,7 +146,11 @@ def facts_from_estate(estate) -> Facts:
         if label == "Credential" and d.get("status") in ACTIVE_STATUS:
             f.credential_ages[n] = estate.age_days(d.get("last_rotated_at") or d.get("created_at"))
         if label in ("Identity", "Credential") and f.ownership_known:
-            f.owners_per_nhi[n] = len(set().union(*estate.owners(n).values()))
+            owners = estate.owners(n)
+            k = counted.get(id(owners))
+            if k is None:
+                k = counted[id(owners)] = len(set().union(*owners.values()))
+            f.owners_per_nhi[n] = k
     return f
 
 

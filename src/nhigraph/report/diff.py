@@ -18,7 +18,7 @@ from typing import Any
 
 from ..analysis import Analysis, analyze_backend
 from ..analysis.debt import Thresholds
-from ..analysis.estate import NHI_LABELS, Estate
+from ..analysis.estate import NHI_LABELS, Estate, paused_gc
 from ..analysis.findings import SEVERITIES, Finding
 from ..errors import WorkspaceError
 from ..workspace.store import Workspace
@@ -104,9 +104,10 @@ def side_from_backend(backend, info: SnapshotInfo, thresholds: Thresholds | None
     """Analyse what a backend holds (embedded or Neo4j) as one side, with the report's facts."""
     from .build import facts_of
 
-    analysis = analyze_backend(backend, thresholds)
-    estate = getattr(backend, "estate", None) if backend.name == "embedded" else None
-    return Side(info, analysis, estate, facts_of(backend, analysis, info))
+    with paused_gc():
+        analysis = analyze_backend(backend, thresholds)
+        estate = getattr(backend, "estate", None) if backend.name == "embedded" else None
+        return Side(info, analysis, estate, facts_of(backend, analysis, info))
 
 
 def load_side(ref: str | Path | None, workspace: str | Path | Workspace | None = None,

@@ -6,13 +6,20 @@ would start markup (``<`` and ``>`` included, so a name can never become raw HTM
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import re
+from typing import Any, Iterable, Iterator
 
 from .build import CATEGORY_TITLES, CONCEPTS, Report
 
 #: rows shown per offender table (every finding is always listed)
 TABLE_LIMIT = 50
+#: rows of the list of findings formatted at a time
+FINDINGS_CHUNK = 1_000
 _SPECIAL = "\\`*_[]<>|&~!#"
+#: the characters cell() rewrites: markup escaped, line breaks and tabs to spaces, other controls dropped
+_CELL_TABLE = {**{ord(c): "\\" + c for c in _SPECIAL}, **{ord(c): " " for c in "\r\n\t"},
+               **{i: None for i in (*range(32), 127) if chr(i) not in "\r\n\t"}}
+_CELL_NEEDS = re.compile("[" + re.escape(_SPECIAL) + "\x00-\x1f\x7f]")
 
 
 def cell(value: Any) -> str:
@@ -22,17 +29,9 @@ def cell(value: Any) -> str:
     if isinstance(value, (list, tuple, set)):
         value = ", ".join(map(str, value))
     text = str(value)
-    out = []
-    for ch in text:
-        if ch in _SPECIAL:
-            out.append("\\" + ch)
-        elif ch in "\r\n\t":
-            out.append(" ")
-        elif ord(ch) < 32 or ord(ch) == 127:
-            continue
-        else:
-            out.append(ch)
-    return "".join(out)
+    if _CELL_NEEDS.search(text) is None:
+        return text
+    return text.translate(_CELL_TABLE)
 
 
 def when(value: Any) -> str:
@@ -52,8 +51,7 @@ def code(value: Any) -> str:
 def _table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
     header = list(header)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for row in rows:
-        lines.append("| " + " | ".join(str(v) for v in row) + " |")
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
     return lines + [""]
 
 
@@ -69,6 +67,13 @@ def _more(rows: list, limit: int) -> list[str]:
 
 
 def render_markdown(report: Report) -> str:
+    """The report as one Markdown text."""
+    return "".join(markdown_chunks(report))
+
+
+def markdown_chunks(report: Report) -> Iterator[str]:
+    """The report as Markdown, in pieces: everything up to the list of findings, then that list
+    :data:`FINDINGS_CHUNK` rows at a time (a large estate's list is most of the text)."""
     r, a = report, report.analysis
     snap = r.snapshot
     lines = [f"# {cell(r.title)} {r.period}", "",
@@ -174,9 +179,13 @@ def render_markdown(report: Report) -> str:
 
     lines += [f"## All findings ({len(a.findings)})", ""]
     lines += _table(["severity", "rule", "subject", "finding", "OWASP NHI", "NIST CSF", "id"] + (["status"] if r.diff else []),
-                    [(f.severity.upper(), f.rule, code(f.subject), cell(f.title), " ".join(f.owasp), " ".join(f.nist),
-                      code(f.id)) + ((r.status(f),) if r.diff else ()) for f in a.findings])
-    return "\n".join(lines).rstrip() + "\n"
+                    [])[:-1]  # the header: its rows follow; the text ends with the last row and one newline
+    yield "\n".join(lines) + "\n"
+    findings = a.findings
+    for i in range(0, len(findings), FINDINGS_CHUNK):
+        yield "".join(["| " + " | ".join(row) + " |\n" for row in
+                       ((f.severity.upper(), f.rule, code(f.subject), cell(f.title), " ".join(f.owasp), " ".join(f.nist),
+                         code(f.id)) + ((r.status(f),) if r.diff else ()) for f in findings[i:i + FINDINGS_CHUNK])])
 
 
 def _metric_rows(r: Report, metrics) -> list[str]:
