@@ -126,3 +126,22 @@ def test_viz_pictures_equal(tmp_path: Path) -> None:
                                    str(tmp_path / "reach.html"), "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["credential"] == LEAKED
+
+
+def test_estate_too_large_for_memory_is_refused_but_reach_works(estate_ws, monkeypatch) -> None:
+    from nhigraph.workspace import memory
+
+    monkeypatch.setattr(memory, "_meminfo_available", lambda: 200 * 2**20)  # less than the baseline alone
+    monkeypatch.setattr(memory, "_cgroup_room", lambda: None)
+    runner = CliRunner()
+    out = runner.invoke(cli, ["debt", "-w", str(estate_ws.path)])
+    assert out.exit_code == 7
+    line = out.stderr.strip()
+    assert "\n" not in line
+    assert "not enough memory to analyse this snapshot" in line
+    assert "nhigraph neo4j push" in line and "nhigraph reach KEY" in line
+    ok = runner.invoke(cli, ["reach", "AKIAIOSFODNN7EXAMPLE", "-w", str(estate_ws.path), "--json"])
+    assert ok.exit_code == 0, ok.output  # reach reads one neighbourhood: no load, no refusal
+    assert json.loads(ok.stdout)["credential"]["id"] == "cred:ci-key"
+    monkeypatch.setenv("NHIGRAPH_NO_MEMORY_CHECK", "1")
+    assert runner.invoke(cli, ["debt", "-w", str(estate_ws.path), "--json"]).exit_code == 0

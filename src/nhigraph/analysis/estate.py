@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 import networkx as nx
 
 from ..model.vocabulary import RACI_ROLES
+from ..workspace import memory
 from ..workspace.store import Snapshot, Workspace
 
 LEVEL_RANK = {"read": 1, "write": 2, "admin": 3}
@@ -50,6 +51,9 @@ class Estate:
     @classmethod
     def load(cls, workspace: Workspace | str | None = None, snapshot: str | None = None) -> "Estate":
         ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+        # refuse, with what to do instead, an estate that would not fit in memory (before the machine swaps)
+        counts = ws.manifest(snapshot).get("counts") or {}
+        memory.check_load(int(counts.get("total_nodes") or 0) + int(counts.get("total_edges") or 0))
         with paused_gc():  # building large graphs with the cyclic GC on costs ~3x; nothing here is cyclic garbage
             snap = ws.load(snapshot)
             observed = snap.manifest.get("observed_at")
