@@ -8,15 +8,21 @@ A push (see :func:`push`):
    other's data;
 3. writes every node, label by label, then every edge, grouped by (type, start label, end label), in
    batches of ``UNWIND $rows AS row MERGE ...`` run as managed write transactions (the driver retries
-   transient failures); everything written carries ``_run``;
+   transient failures); everything written carries ``_run``. A label or relationship type with nothing in
+   the database when the push starts (a first load) takes the fast path: the same rows with ``CREATE``
+   instead of ``MERGE``. Only a batch's first attempt creates: if the driver retries it (a transient
+   error, or a commit whose acknowledgement was lost) the retry MERGEs, so nothing is duplicated. Rows are
+   prepared in a background thread while the server writes the previous group;
 4. records the snapshot's name and observation time on ``(:NhigraphMeta {id: 'snapshot'})``: the
    Neo4j backend's "now";
 5. deletes, in bounded chunks, the nodes and edges an older run wrote whose sources were all reported
    completely this time (the snapshot manifest says which sources were partial: those are never cleaned).
 
 If any write fails, the push stops with one clear error and cleans nothing up. Writes are idempotent
-(MERGE on ids and edge keys, properties set from the record), so pushing again after a failure, a killed
-server or an interrupted push converges to exactly the graph a clean push gives.
+(MERGE on ids and edge keys, properties set from the record; the CREATE fast path only where the label or
+type held nothing when the push started, and a label or type a failed push half-wrote is no longer empty),
+so pushing again after a failure, a killed server or an interrupted push converges to exactly the graph a
+clean push gives.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import gc
 import os
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,6 +48,9 @@ NODE_BATCH = 10_000
 #: edge rows per transaction: two lookups and a relationship scan each, and they fan out on shared nodes
 #: (a system with thousands of members), so batches stay smaller to bound transaction memory
 EDGE_BATCH = 2_500
+#: edges of a group are sent grouped by the endpoint they share (looked up once per group instead of once
+#: per edge) when that endpoint repeats at least this often on average
+GROUP_MIN_FANOUT = 1.5
 #: rows deleted per cleanup transaction
 CLEANUP_CHUNK = 10_000
 #: a push lease not renewed for this long is considered abandoned (the pushing process died)
@@ -50,6 +60,10 @@ LEASE_SECONDS = 120
 Progress = Callable[[int, int, str], None]
 
 _ACTIVE_RUNS: set[int] = set()  # runs this process is pushing right now
+
+#: for tests only: called as ``hook(tx, attempt, statement, params)`` inside every batch's transaction
+#: function before the statement runs; raising a retryable driver error there makes the driver retry
+_ATTEMPT_HOOK: Callable[[Any, int, str, dict[str, Any]], None] | None = None
 
 
 class PushError(Neo4jConnectionError):
@@ -76,6 +90,8 @@ class PushResult:
     #: seconds spent in the batched writes alone, and the rows per second they achieved
     write_seconds: float = 0.0
     write_rows_per_s: float = 0.0
+    #: the labels and relationship types written on the CREATE fast path (nothing of them was in the database)
+    created: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -100,6 +116,41 @@ def _write(driver, database: str | None, query: str, **params: Any) -> list[dict
         return s.execute_write(work)
 
 
+def _write_batch(driver, database: str | None, group: WriteGroup, rows: list[dict[str, Any]], run: int,
+                 fast: bool) -> None:
+    """One batch in one managed transaction: CREATE on the first attempt of a fast-path batch, MERGE on
+    any retry (the first attempt may have committed and only its acknowledgement been lost)."""
+    attempt = 0
+    params = {"rows": rows, "run": run}
+
+    def work(tx) -> None:
+        nonlocal attempt
+        attempt += 1
+        stmt = group.create if fast and attempt == 1 else group.merge
+        if _ATTEMPT_HOOK is not None:
+            _ATTEMPT_HOOK(tx, attempt, stmt, params)
+        tx.run(stmt, params).consume()
+
+    with _session(driver, database) as s:
+        s.execute_write(work)
+
+
+def _empty(driver, database: str | None) -> set[str]:
+    """The model labels and relationship types with nothing in the database (from the count store)."""
+    with _session(driver, database) as s:
+        def work(tx) -> set[str]:
+            out = set()
+            for label in MODEL.labels:
+                if tx.run(f"MATCH (n:{qb.ident(label)}) RETURN count(n) AS n").single()["n"] == 0:
+                    out.add(label)
+            for type_ in MODEL.edge_types:
+                if tx.run(f"MATCH ()-[r:{qb.ident(type_)}]->() RETURN count(r) AS n").single()["n"] == 0:
+                    out.add(type_)
+            return out
+
+        return s.execute_read(work)
+
+
 def ensure_schema(driver, database: str | None = None, timeout: int = 300) -> list[str]:
     """Create every constraint and index from the model (idempotent) and wait until they are online."""
     statements = qb.schema_statements()
@@ -117,38 +168,115 @@ def _snapshot(source: Snapshot | Workspace | str | Path, name: str | None) -> Sn
     return ws.load(name)
 
 
-def _batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    for i in range(0, len(rows), size):
-        yield rows[i:i + size]
+@dataclass
+class WriteGroup:
+    """The rows of one label or one (type, start label, end label), and the statements that write them.
+
+    ``rows`` are :func:`~nhigraph.neo4j.querybuilder.node_row` or ``edge_row`` rows, or with ``by`` set their
+    :func:`~nhigraph.neo4j.querybuilder.group_edge_rows` groups; ``count`` is the number of nodes or edges."""
+
+    kind: str  # "nodes" or "edges"
+    name: str  # the label or relationship type: the fast path is decided per name
+    desc: str
+    merge: str
+    create: str
+    rows: list[dict[str, Any]]
+    count: int
+    by: str | None = None
 
 
-def plan(snap: Snapshot) -> tuple[list[tuple[str, str, list[dict[str, Any]]]], list[tuple[str, str, list[dict[str, Any]]]]]:
-    """The write plan: (description, statement, rows) for node labels, then for edge groups."""
+def _batches(group: WriteGroup, size: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """(rows, nodes or edges in them) of at most ``size`` nodes or edges; a grouped edge row whose group is
+    larger is split."""
+    if group.by is None:
+        for i in range(0, len(group.rows), size):
+            batch = group.rows[i:i + size]
+            yield batch, len(batch)
+        return
+    batch: list[dict[str, Any]] = []
+    n = 0
+    for g in group.rows:
+        inner = g["rows"]
+        at = 0
+        while at < len(inner):
+            take = min(size - n, len(inner) - at)
+            batch.append(g if take == len(inner) else {"id": g["id"], "rows": inner[at:at + take]})
+            at += take
+            n += take
+            if n >= size:
+                yield batch, n
+                batch, n = [], 0
+    if batch:
+        yield batch, n
+
+
+def _fanout_side(rows: list[dict[str, Any]]) -> str | None:
+    """The endpoint to group edge rows by ("start" or "end"), or None if neither repeats enough."""
+    starts = len({r["start"] for r in rows})
+    ends = len({r["end"] for r in rows})
+    side, distinct = ("start", starts) if starts <= ends else ("end", ends)
+    return side if len(rows) >= GROUP_MIN_FANOUT * distinct else None
+
+
+def _node_group(label: str, records: list[dict[str, Any]]) -> WriteGroup:
+    records.sort(key=lambda r: r["id"])
+    node_row = qb.node_row
+    return WriteGroup("nodes", label, label, qb.node_merge(label), qb.node_create(label),
+                      [node_row(r) for r in records], len(records))
+
+
+def _edge_group(group: tuple[str, str, str], records: list[dict[str, Any]]) -> WriteGroup:
+    edge_row = qb.edge_row
+    rows = [edge_row(r) for r in records]
+    rows.sort(key=lambda r: (r["start"], r["end"]))
+    by = _fanout_side(rows)
+    if by is not None:
+        rows = qb.group_edge_rows(rows, by)
+    return WriteGroup("edges", group[0], f"{group[0]} {group[1]}->{group[2]}", qb.edge_merge(*group, by=by),
+                      qb.edge_create(*group, by=by), rows, len(records), by)
+
+
+def _grouped_records(snap: Snapshot) -> tuple[list[tuple[str, list[dict[str, Any]]]],
+                                              list[tuple[tuple[str, str, str], list[dict[str, Any]]]]]:
+    """The snapshot's node records by label and edge records by (type, start label, end label), in model
+    order; raises :class:`NhigraphError` for an edge the snapshot or the model cannot place."""
     by_label: dict[str, list[dict[str, Any]]] = {label: [] for label in MODEL.labels}
     labels: dict[str, str] = {}
     for node_id, rec in snap.nodes.items():
-        by_label[rec["label"]].append(qb.node_row(rec))
+        by_label[rec["label"]].append(rec)
         labels[node_id] = rec["label"]
-    nodes = [(label, qb.node_merge(label), sorted(rows, key=lambda r: r["id"]))
-             for label, rows in by_label.items() if rows]
     by_group: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    keys = {e.type: e.key for e in MODEL.edges}
     for rec in snap.edges.values():
         try:
             group = (rec["type"], labels[rec["start"]], labels[rec["end"]])
         except KeyError as exc:
             raise NhigraphError(f"snapshot {snap.name}: {rec['type']} edge names a node that is not in the "
                                 f"snapshot ({exc.args[0]!r}); re-ingest to repair the workspace") from None
-        by_group.setdefault(group, []).append(qb.edge_row(rec))
+        for k in keys.get(rec["type"], ()):
+            if rec.get(k) is None:
+                raise NhigraphError(f"snapshot {snap.name}: {rec['type']} {rec['start']} -> {rec['end']}: "
+                                    f"identity property {k!r} is empty")
+        recs = by_group.get(group)
+        if recs is None:
+            by_group[group] = [rec]
+        else:
+            recs.append(rec)
     edges = []
     for group in qb.edge_groups():
-        rows = by_group.pop(group, None)
-        if rows:
-            rows.sort(key=lambda r: (r["start"], r["end"]))
-            edges.append((f"{group[0]} {group[1]}->{group[2]}", qb.edge_merge(*group), rows))
+        recs = by_group.pop(group, None)
+        if recs:
+            edges.append((group, recs))
     if by_group:
         t, s, e = next(iter(by_group))
         raise NhigraphError(f"snapshot {snap.name}: the model does not allow {t} from {s} to {e}")
-    return nodes, edges
+    return [(label, recs) for label, recs in by_label.items() if recs], edges
+
+
+def plan(snap: Snapshot) -> tuple[list[WriteGroup], list[WriteGroup]]:
+    """The write plan: a :class:`WriteGroup` per node label, then per edge group."""
+    nodes, edges = _grouped_records(snap)
+    return [_node_group(*g) for g in nodes], [_edge_group(*g) for g in edges]
 
 
 def _sources(manifest: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -228,11 +356,12 @@ def _release(driver, database: str | None, run: int) -> None:
 
 def push(source: Snapshot | Workspace | str | Path, driver, database: str | None = None,
          batch_size: int | None = None, progress: Progress | None = None, *, snapshot: str | None = None,
-         edge_batch_size: int | None = None, cleanup: bool = True) -> PushResult:
+         edge_batch_size: int | None = None, cleanup: bool = True, fast_path: bool = True) -> PushResult:
     """Push a snapshot (a :class:`Snapshot`, or the current or named ``snapshot`` of a workspace) into Neo4j.
 
     ``batch_size`` sets the node batch; edge batches are a quarter of it unless ``edge_batch_size`` says
-    otherwise. Raises :class:`PushError` (one line) if a write fails; nothing is cleaned up then.
+    otherwise. ``fast_path=False`` MERGEs everything, even into empty labels (for comparison). Raises
+    :class:`PushError` (one line) if a write fails; nothing is cleaned up then.
     """
     t0 = time.monotonic()
     # millions of small row dicts: the cyclic GC would rescan them over and over (none are cyclic); off
@@ -241,24 +370,40 @@ def push(source: Snapshot | Workspace | str | Path, driver, database: str | None
     gc.disable()
     try:
         snap = _snapshot(source, snapshot)
-        return _push(snap, driver, database, batch_size, progress, edge_batch_size, cleanup, t0)
+        return _push(snap, driver, database, batch_size, progress, edge_batch_size, cleanup, fast_path, t0)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
 def _push(snap: Snapshot, driver, database: str | None, batch_size: int | None, progress: Progress | None,
-          edge_batch_size: int | None, cleanup: bool, t0: float) -> PushResult:
+          edge_batch_size: int | None, cleanup: bool, fast_path: bool, t0: float) -> PushResult:
     node_batch = batch_size or NODE_BATCH
     edge_batch = edge_batch_size or (max(1, node_batch // 4) if batch_size else EDGE_BATCH)
-    node_plan, edge_plan = plan(snap)
-    n_nodes = sum(len(rows) for _, _, rows in node_plan)
-    n_edges = sum(len(rows) for _, _, rows in edge_plan)
+    node_recs, edge_recs = _grouped_records(snap)
+    n_nodes = sum(len(recs) for _, recs in node_recs)
+    n_edges = sum(len(recs) for _, recs in edge_recs)
     total = n_nodes + n_edges
     complete, partial = _sources(snap.manifest)
     result = PushResult(n_nodes, n_edges, 0.0, 0.0, snapshot=snap.name, complete_sources=complete,
                         partial_sources=partial, node_batch=node_batch, edge_batch=edge_batch)
 
+    # rows are prepared one group ahead in a thread, overlapping the server's work on the previous group
+    prepare = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nhigraph-push-rows")
+    try:
+        return _write_all(snap, driver, database, progress, cleanup, fast_path, t0, result, prepare, node_recs,
+                          edge_recs)
+    finally:
+        prepare.shutdown(wait=True, cancel_futures=True)
+
+
+def _write_all(snap: Snapshot, driver, database: str | None, progress: Progress | None, cleanup: bool,
+               fast_path: bool, t0: float, result: PushResult, prepare: ThreadPoolExecutor, node_recs: list,
+               edge_recs: list) -> PushResult:
+    total = result.nodes + result.edges
+    complete, partial = result.complete_sources, result.partial_sources
+    groups = [prepare.submit(_node_group, *g) for g in node_recs]
+    groups += [prepare.submit(_edge_group, *g) for g in edge_recs]
     try:
         ensure_schema(driver, database)
         run = _acquire(driver, database)
@@ -271,31 +416,39 @@ def _push(snap: Snapshot, driver, database: str | None, batch_size: int | None, 
     done = 0
     beat = time.monotonic()
     try:
+        # what is empty is decided under the lease: no other push can write in between
+        empty = _empty(driver, database) if fast_path else set()
         if progress:
             progress(0, total, "nodes")
         t_write = time.monotonic()
-        for what, size, groups in (("nodes", node_batch, node_plan), ("edges", edge_batch, edge_plan)):
-            for desc, stmt, rows in groups:
-                for batch in _batches(rows, size):
-                    try:
-                        _write(driver, database, stmt, rows=batch, run=run)
-                    except Exception as exc:  # noqa: BLE001
-                        raise PushError(f"push failed after {done:,} of {total:,} rows ({desc}): {describe(exc)}; "
-                                        "nothing was cleaned up; push again to finish (writes are idempotent)"
-                                        ) from None
-                    done += len(batch)
-                    if progress:
-                        progress(done, total, desc)
-                    if time.monotonic() - beat > 10:
-                        _heartbeat(driver, database, run)
-                        beat = time.monotonic()
+        for i, future in enumerate(groups):
+            group = future.result()
+            groups[i] = None  # type: ignore[call-overload]  # written groups' rows can go
+            size = result.node_batch if group.kind == "nodes" else result.edge_batch
+            fast = group.name in empty
+            if fast and group.name not in result.created:
+                result.created.append(group.name)
+            for batch, n in _batches(group, size):
+                try:
+                    _write_batch(driver, database, group, batch, run, fast)
+                except Exception as exc:  # noqa: BLE001
+                    raise PushError(f"push failed after {done:,} of {total:,} rows ({group.desc}): {describe(exc)}; "
+                                    "nothing was cleaned up; push again to finish (writes are idempotent)"
+                                    ) from None
+                done += n
+                if progress:
+                    progress(done, total, group.desc)
+                if time.monotonic() - beat > 10:
+                    _heartbeat(driver, database, run)
+                    beat = time.monotonic()
         result.write_seconds = time.monotonic() - t_write
         _write(driver, database,
                f"MERGE (m:{qb.ident(qb.META_LABEL)} {{id: 'snapshot'}}) "
                "SET m.snapshot = $name, m.observed_at = datetime($observed_at), m.pushed_at = datetime(), m.run = $run, "
                "m.nodes = $nodes, m.edges = $edges, m.complete_sources = $complete, m.partial_sources = $partial, "
                "m.workspace = $workspace",
-               name=snap.name, observed_at=_observed_at(snap).astimezone(timezone.utc).isoformat(), run=run, nodes=n_nodes, edges=n_edges,
+               name=snap.name, observed_at=_observed_at(snap).astimezone(timezone.utc).isoformat(), run=run,
+               nodes=result.nodes, edges=result.edges,
                complete=complete, partial=partial, workspace=str(snap.path))
         if cleanup and complete:
             if progress:
@@ -379,5 +532,5 @@ def clear(driver, database: str | None = None, chunk: int = 10_000) -> None:
             return
 
 
-__all__ = ["CLEANUP_CHUNK", "EDGE_BATCH", "NODE_BATCH", "PushError", "PushResult", "clear", "ensure_schema",
-           "plan", "push", "read_graph", "snapshot_info"]
+__all__ = ["CLEANUP_CHUNK", "EDGE_BATCH", "NODE_BATCH", "PushError", "PushResult", "WriteGroup", "clear",
+           "ensure_schema", "plan", "push", "read_graph", "snapshot_info"]

@@ -107,40 +107,108 @@ def edge_columns(spec: EdgeKind) -> tuple[str, ...]:
     return tuple(p.name for p in spec.all_props if p.name not in ("start", "end") and p.name not in spec.key)
 
 
+@lru_cache(maxsize=None)
+def datetime_columns(spec: NodeKind | EdgeKind) -> tuple[str, ...]:
+    """The columns holding datetimes: they travel apart from the other properties (see :func:`node_row`)."""
+    cols = node_columns(spec) if isinstance(spec, NodeKind) else edge_columns(spec)
+    return tuple(c for c in cols if spec.prop(c).type == "datetime")
+
+
 def _assignments(var: str, spec: NodeKind | EdgeKind, columns: Iterable[str]) -> str:
-    """``var.p = row.props.p`` for each column; datetimes travel as ISO 8601 text and become Neo4j
-    datetimes here (``datetime(null)`` is null), which is many times faster than the driver converting
-    Python datetimes one by one."""
+    """``var.p = row.props.p`` for each column, ``var.p = datetime(row.dt.p)`` for datetimes: they travel as
+    ISO 8601 text and become Neo4j datetimes here (``datetime(null)`` is null), which is many times faster
+    than the driver converting Python datetimes one by one."""
     out = []
     for c in columns:
-        value = f"row.props.{ident(c)}"
         if spec.prop(c).type == "datetime":
-            value = f"datetime({value})"
-        out.append(f"{var}.{ident(c)} = {value}")
+            out.append(f"{var}.{ident(c)} = datetime(row.dt.{ident(c)})")
+        else:
+            out.append(f"{var}.{ident(c)} = row.props.{ident(c)}")
     return ", ".join(out)
 
 
 def node_merge(label: str, model: Model = MODEL) -> str:
-    """The batched write of one label: ``$rows`` is a list of ``{id, props}``, ``$run`` the run stamp."""
+    """The batched write of one label: ``$rows`` is a list of :func:`node_row` (``{id, props, dt}``), ``$run``
+    the run stamp. Every declared property is assigned, so one the record lacks becomes null (removed)."""
     spec = model.node(label)
     return (f"UNWIND $rows AS row\n"
             f"MERGE (n:{ident(spec.label)} {{id: row.id}})\n"
             f"SET {_assignments('n', spec, node_columns(spec))}, n.{ident(RUN_PROP)} = $run")
 
 
-def edge_merge(type_: str, start: str, end: str, model: Model = MODEL) -> str:
-    """The batched write of one (type, start label, end label): ``$rows`` is ``{start, end, key, props}``."""
-    spec = model.edge(type_)
-    if start not in spec.start or end not in spec.end:
-        raise ValueError(f"{type_} cannot join {start} to {end}")
-    keys = ", ".join(f"{ident(k)}: row.key.{ident(k)}" for k in spec.key)
-    key_map = f" {{{keys}}}" if keys else ""
-    sets = _assignments("r", spec, edge_columns(spec))
+def node_create(label: str, model: Model = MODEL) -> str:
+    """The fast path of :func:`node_merge` for a label with no node in the database yet (a first load): the
+    same rows, ``CREATE`` instead of ``MERGE`` (no lookup, no lock on the id), the present properties set from
+    the row's map at once (a new node has nothing to remove) and each datetime column converted."""
+    spec = model.node(label)
+    dts = "".join(f", n.{ident(c)} = datetime(row.dt.{ident(c)})" for c in datetime_columns(spec))
     return (f"UNWIND $rows AS row\n"
-            f"MATCH (a:{ident(start)} {{id: row.start}})\n"
-            f"MATCH (b:{ident(end)} {{id: row.end}})\n"
-            f"MERGE (a)-[r:{ident(spec.type)}{key_map}]->(b)\n"
+            f"CREATE (n:{ident(spec.label)} {{id: row.id}})\n"
+            f"SET n += row.props{dts}, n.{ident(RUN_PROP)} = $run")
+
+
+#: edge rows can be grouped by the endpoint they share: ``{id, rows: [{other, key, props}]}``, so the shared
+#: node is looked up once per group instead of once per edge
+GROUP_BY = ("start", "end")
+
+
+def _edge_head(spec: EdgeKind, start: str, end: str, by: str | None) -> str:
+    if start not in spec.start or end not in spec.end:
+        raise ValueError(f"{spec.type} cannot join {start} to {end}")
+    if by is None:
+        return (f"UNWIND $rows AS row\n"
+                f"MATCH (a:{ident(start)} {{id: row.start}})\n"
+                f"MATCH (b:{ident(end)} {{id: row.end}})\n")
+    if by not in GROUP_BY:
+        raise ValueError(f"edges are grouped by start or end, not {by!r}")
+    (v1, l1), (v2, l2) = (("a", start), ("b", end)) if by == "start" else (("b", end), ("a", start))
+    return (f"UNWIND $rows AS g\n"
+            f"MATCH ({v1}:{ident(l1)} {{id: g.id}})\n"
+            f"UNWIND g.rows AS row\n"
+            f"MATCH ({v2}:{ident(l2)} {{id: row.other}})\n")
+
+
+def _key_map(spec: EdgeKind) -> str:
+    keys = ", ".join(f"{ident(k)}: row.key.{ident(k)}" for k in spec.key)
+    return f" {{{keys}}}" if keys else ""
+
+
+def edge_merge(type_: str, start: str, end: str, model: Model = MODEL, by: str | None = None) -> str:
+    """The batched write of one (type, start label, end label): ``$rows`` is a list of :func:`edge_row`
+    (``{start, end, key, props}``), or with ``by`` ("start" or "end") of :func:`group_edge_rows` groups."""
+    spec = model.edge(type_)
+    sets = _assignments("r", spec, edge_columns(spec))
+    return (f"{_edge_head(spec, start, end, by)}"
+            f"MERGE (a)-[r:{ident(spec.type)}{_key_map(spec)}]->(b)\n"
             f"SET {sets}{', ' if sets else ''}r.{ident(RUN_PROP)} = $run")
+
+
+def edge_create(type_: str, start: str, end: str, model: Model = MODEL, by: str | None = None) -> str:
+    """The fast path of :func:`edge_merge` for a relationship type with nothing in the database yet: the
+    same rows, ``CREATE`` instead of ``MERGE`` (no scan of the endpoints' relationships, which is what makes
+    MERGE slow on dense nodes), the present properties set from the row's map at once."""
+    spec = model.edge(type_)
+    dts = "".join(f", r.{ident(c)} = datetime(row.dt.{ident(c)})" for c in datetime_columns(spec))
+    return (f"{_edge_head(spec, start, end, by)}"
+            f"CREATE (a)-[r:{ident(spec.type)}{_key_map(spec)}]->(b)\n"
+            f"SET r += row.props{dts}, r.{ident(RUN_PROP)} = $run")
+
+
+def group_edge_rows(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
+    """:func:`edge_row` rows grouped by their ``by`` endpoint, for the ``by`` form of the edge writes, in
+    order of first appearance."""
+    other = "end" if by == "start" else "start"
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        inner = {"other": r[other], "key": r["key"], "props": r["props"]}
+        if "dt" in r:
+            inner["dt"] = r["dt"]
+        g = groups.get(r[by])
+        if g is None:
+            groups[r[by]] = [inner]
+        else:
+            g.append(inner)
+    return [{"id": k, "rows": v} for k, v in groups.items()]
 
 
 def edge_groups(model: Model = MODEL) -> list[tuple[str, str, str]]:
@@ -149,47 +217,65 @@ def edge_groups(model: Model = MODEL) -> list[tuple[str, str, str]]:
 
 
 def node_row(record: dict[str, Any], model: Model = MODEL) -> dict[str, Any]:
-    """A workspace node record as a write row. Empty lists and None are left out (written as null)."""
-    return {"id": record["id"], "props": _props(record, _allowed("node", record["label"], model))}
+    """A workspace node record as a write row ``{id, props, dt}``: the datetime columns (ISO 8601 text) in
+    ``dt``, every other declared property in ``props``. Empty lists and None are left out (written as null)."""
+    props, dt = _props(record, _columns("node", record["label"], model))
+    return {"id": record["id"], "props": props, "dt": dt}
 
 
 def edge_row(record: dict[str, Any], model: Model = MODEL) -> dict[str, Any]:
+    """A workspace edge record as a write row ``{start, end, key, props}`` (and ``dt`` when the type has
+    datetime properties)."""
     spec = model.edge(record["type"])
-    allowed = _allowed("edge", spec.type, model)
     key = {}
     for k in spec.key:
         if record.get(k) is None:
             raise ValueError(f"{spec.type} {record['start']} -> {record['end']}: identity property {k!r} is empty")
         key[k] = record[k]
-    return {"start": record["start"], "end": record["end"], "key": key, "props": _props(record, allowed)}
+    cols = _columns("edge", spec.type, model)
+    props, dt = _props(record, cols)
+    row = {"start": record["start"], "end": record["end"], "key": key, "props": props}
+    if cols[1]:
+        row["dt"] = dt
+    return row
 
 
-def _props(record: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
-    props = {}
+def _props(record: dict[str, Any], columns: tuple[frozenset[str], frozenset[str]]
+           ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(other properties, datetime properties as ISO 8601 text) of a record, limited to the declared columns."""
+    plain, dates = columns
+    props: dict[str, Any] = {}
+    dt: dict[str, Any] = {}
     for c, v in record.items():
-        if v is None or c not in allowed:
+        if v is None:
             continue
-        if isinstance(v, datetime):
-            if v.tzinfo is None:
-                v = v.replace(tzinfo=timezone.utc)
-            v = v.isoformat()
-        elif isinstance(v, (list, tuple, set, frozenset)):
-            if not v:
-                continue
-            v = sorted(v) if isinstance(v, (set, frozenset)) else list(v)
-        props[c] = v
-    return props
+        if c in plain:
+            if isinstance(v, (list, tuple, set, frozenset)):
+                if not v:
+                    continue
+                v = sorted(v) if isinstance(v, (set, frozenset)) else list(v)
+            props[c] = v
+        elif c in dates:
+            if isinstance(v, datetime):
+                if v.tzinfo is None:
+                    v = v.replace(tzinfo=timezone.utc)
+                v = v.isoformat()
+            dt[c] = v
+    return props, dt
 
 
-_ALLOWED: dict[tuple[str, str, int], frozenset[str]] = {}
+_COLUMNS: dict[tuple[str, str, int], tuple[frozenset[str], frozenset[str]]] = {}
 
 
-def _allowed(kind: str, name: str, model: Model) -> frozenset[str]:
+def _columns(kind: str, name: str, model: Model) -> tuple[frozenset[str], frozenset[str]]:
+    """(plain columns, datetime columns) a node label or edge type writes."""
     key = (kind, name, id(model))
-    out = _ALLOWED.get(key)
+    out = _COLUMNS.get(key)
     if out is None:
-        cols = node_columns(model.node(name)) if kind == "node" else edge_columns(model.edge(name))
-        out = _ALLOWED[key] = frozenset(cols)
+        spec = model.node(name) if kind == "node" else model.edge(name)
+        cols = node_columns(spec) if kind == "node" else edge_columns(spec)
+        dates = frozenset(datetime_columns(spec))
+        out = _COLUMNS[key] = (frozenset(cols) - dates, dates)
     return out
 
 
