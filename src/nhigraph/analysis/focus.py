@@ -153,15 +153,20 @@ def around(workspace: Workspace | str | Path | None, key: str, snapshot: str | N
     n = len(ids)
     start_at = pc.index_in(pa.array([cred]), value_set=ids)[0].as_py()
 
-    # every edge as node numbers, per type (in the snapshot's order)
+    # every edge as node numbers, per type (in the snapshot's order): every endpoint column is looked up in
+    # one call, so the hash table of the ids is built once (per column it dominated at a million identities)
+    present = [(type_, t) for type_ in MODEL.edge_types
+               if (t := tables.edge_table(type_)) is not None and t.num_rows]
+    chunks = [c for _, t in present for col in ("start", "end") for c in t.column(col).chunks]
+    looked_up = pc.index_in(pa.chunked_array(chunks, pa.string()), value_set=ids) if chunks else None
+    flat = (np.zeros(0, np.int64) if looked_up is None else
+            looked_up.fill_null(-1).to_numpy().astype(np.int64))
     numbered: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for type_ in MODEL.edge_types:
-        t = tables.edge_table(type_)
-        if t is None or t.num_rows == 0:
-            continue
-        s = pc.index_in(t.column("start"), value_set=ids).to_numpy(zero_copy_only=False)
-        e = pc.index_in(t.column("end"), value_set=ids).to_numpy(zero_copy_only=False)
-        numbered[type_] = (np.nan_to_num(s, nan=-1).astype(np.int64), np.nan_to_num(e, nan=-1).astype(np.int64))
+    at = 0
+    for type_, t in present:
+        rows = t.num_rows
+        numbered[type_] = (flat[at:at + rows], flat[at + rows:at + 2 * rows])
+        at += 2 * rows
 
     closure = _closure(numbered, label_of, labels, n, start_at)
     keep = closure.copy()
