@@ -31,6 +31,9 @@ def reach(key: str, workspace: Path, snapshot: str | None, backend: str, neo4j_u
     Prints the credential and where it is kept and used, its blast radius (resources by level, prod
     first, second-order reach through credentials it can read), the owners to contact with the
     revocation owner first, and a remediation checklist.
+
+    On the embedded backend only the credential's neighbourhood is read from the snapshot files (the same
+    answer as the whole estate gives), so it answers in seconds even for estates too large to load.
     """
     from ..analysis.incident import report, to_markdown
 
