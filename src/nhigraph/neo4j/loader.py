@@ -383,7 +383,6 @@ def _push(snap: Snapshot, driver, database: str | None, batch_size: int | None, 
     node_recs, edge_recs = _grouped_records(snap)
     n_nodes = sum(len(recs) for _, recs in node_recs)
     n_edges = sum(len(recs) for _, recs in edge_recs)
-    total = n_nodes + n_edges
     complete, partial = _sources(snap.manifest)
     result = PushResult(n_nodes, n_edges, 0.0, 0.0, snapshot=snap.name, complete_sources=complete,
                         partial_sources=partial, node_batch=node_batch, edge_batch=edge_batch)

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import io
 import json
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 from .build import Facts, Period, Report, build_report
 from .diff import Diff, Side, SnapshotInfo, compare, diff_snapshots, load_side, resolve_ref
@@ -48,28 +47,11 @@ def write_report(report: Report, out: str | Path) -> dict[str, Path]:
     return paths
 
 
-@contextmanager
-def _atomic_file(path: Path, binary: bool = False) -> Iterator[Any]:
-    """A file written in place of ``path`` only when the block completes, as
-    :func:`~nhigraph.util.files.atomic_write_bytes` does, but streamed instead of built in memory first.
-    Text is UTF-8 with line ends written as given."""
-    import os
-    import tempfile
+def _atomic_file(path: Path, binary: bool = False):
+    """A report file written in place of ``path`` only when complete (see :func:`nhigraph.util.files.atomic_file`)."""
+    from ..util.files import atomic_file
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with (os.fdopen(fd, "wb") if binary
-              else os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    return atomic_file(path, binary)
 
 
 def readable(path: Path) -> None:
