@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-import pytest
 from click.testing import CliRunner
 from ingest_support import CROSS, edges_of, ids_of, link_step, run
 
