@@ -40,7 +40,7 @@ def _instrument(store, kill_at: int, steps: list[str]) -> None:
             return counted
 
     store.os = Proxy(os, {"rename", "replace", "fsync", "open"}, "os")
-    store.pq = Proxy(store.pq, {"write_table"}, "pq")
+    store.pq = Proxy(store.pq, {"write_table", "ParquetWriter"}, "pq")
     store.shutil = Proxy(shutil, {"rmtree"}, "shutil")
 
     def open_(*args, **kwargs):

@@ -112,7 +112,7 @@ def test_kill_9_at_every_step_of_the_write(driver, base, old, new, tmp_path, req
     assert (done["signal"], done["exit"]) == (None, 0)
     steps = done["steps"]
     assert state(ws) == new
-    publish = max(i for i, s in enumerate(steps, 1) if s == "pq.write_table")  # from the last table on
+    publish = max(i for i, s in enumerate(steps, 1) if s in ("pq.write_table", "pq.ParquetWriter"))  # last table on
     points = range(1, len(steps) + 1) if LONG_RUN else [1, 2, len(steps) // 2, *range(publish, len(steps) + 1)]
     outcomes = Counter()
     for point in points:

@@ -37,6 +37,19 @@ class MergeResult:
     errors: list[InputError] = field(default_factory=list)
 
 
+class _Labels:
+    """Node id -> label, read from the merged nodes (a separate dict would copy millions of entries)."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: dict[str, dict[str, Any]]) -> None:
+        self.nodes = nodes
+
+    def get(self, node_id: str) -> str | None:
+        node = self.nodes.get(node_id)
+        return None if node is None else node["label"]
+
+
 def _bump(counter: dict[str, int], key: str) -> None:
     counter[key] = counter.get(key, 0) + 1
 
@@ -123,10 +136,10 @@ def merge(nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]], 
             seen_nodes.add(node_id)
     complete = {b.source for b in batches if not b.partial} - {b.source for b in batches if b.partial}
 
-    # stale cleanup, before edges are checked so that an edge to a node that is gone is caught
-    for node_id, node in list(res.nodes.items()):
-        if node_id in seen_nodes:
-            continue
+    # stale cleanup, before edges are checked so that an edge to a node that is gone is caught (only the nodes
+    # this run did not report are candidates: no list of every item, which costs a lot at millions of records)
+    for node_id in [n for n in res.nodes if n not in seen_nodes]:
+        node = res.nodes[node_id]
         remaining = set(node.get("sources") or [node["source"]]) - complete
         if len(remaining) != len(node.get("sources") or [node["source"]]):
             if remaining:
@@ -135,7 +148,7 @@ def merge(nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]], 
                 del res.nodes[node_id]
                 _bump(res.removed_nodes, node["label"])
 
-    labels = {node_id: n["label"] for node_id, n in res.nodes.items()}
+    labels = _Labels(res.nodes)
     for batch in batches:
         batch_sources = [batch.source]
         for edge, origin in zip(batch.edges, batch.edge_origins):
@@ -157,9 +170,11 @@ def merge(nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]], 
 
     # a source that became partial through a bad edge is not cleaned up either
     complete = {b.source for b in batches if not b.partial} & complete
-    for key, edge in list(res.edges.items()):
+    # an edge reported in this run was checked against the nodes left after cleanup: only the others can be gone
+    for key in [k for k in res.edges if k not in seen_edges]:
+        edge = res.edges[key]
         gone = edge["start"] not in res.nodes or edge["end"] not in res.nodes
-        if not gone and key not in seen_edges:
+        if not gone:
             sources = set(edge.get("sources") or [edge["source"]])
             remaining = sources - complete
             if len(remaining) != len(sources):

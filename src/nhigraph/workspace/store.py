@@ -35,6 +35,9 @@ from ..model.records import edge_key
 from ..model.vocabulary import MODEL
 from .tables import edge_schema, from_table, node_schema, to_table
 
+#: records per parquet row group written
+ROW_GROUP = 65_536
+
 FORMAT_VERSION = 1
 DEFAULT_WORKSPACE = "nhigraph-workspace"
 
@@ -246,7 +249,12 @@ class Workspace:
 
     @staticmethod
     def _write_table(path: Path, records: list[dict[str, Any]], schema) -> None:
-        table = to_table(records, schema)
-        pq.write_table(table, path, compression="zstd")
+        """One parquet file, converted and written ``ROW_GROUP`` records at a time: only one row group's arrow
+        copy of the records exists at once (a whole large table's would add to the ingest's peak memory)."""
+        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+            for i in range(0, len(records), ROW_GROUP):
+                writer.write_table(to_table(records[i:i + ROW_GROUP], schema))
+            if not records:
+                writer.write_table(to_table([], schema))
         with open(path, "rb+") as fh:
             os.fsync(fh.fileno())
