@@ -36,6 +36,8 @@ from ..secrets import fingerprint
 from ..workspace.store import Snapshot, Workspace, WorkspaceError
 from ..workspace.tables import from_table
 from .estate import Estate
+from .incident import context, key_candidates, not_found, read_secret_from_stdin
+from .reach import BlastRadius, ReachIndex
 
 #: edges followed forward from the credential (the reach graph's steps; labels are checked later)
 FORWARD = ("AUTHENTICATES", "CAN_ASSUME", "HAS_ACCESS", "STORES")
@@ -47,12 +49,12 @@ CONTEXT_OUT = ("PART_OF", "MEMBER_OF")
 
 @dataclass
 class Focus:
-    """One credential's neighbourhood as an estate, and what the whole estate says around it."""
+    """One credential's neighbourhood as an estate (its ``has_owner_register`` is the whole estate's), and the
+    whole estate's resource count (for the share)."""
 
     credential: str
     estate: Estate
     estate_resources: int
-    has_owner_register: bool
     #: nodes and edges read, against the estate's totals
     nodes: int
     edges: int
@@ -88,32 +90,29 @@ class _Tables:
             self._edges[type_] = self._read(self.folder / "edges" / f"{type_}.parquet")
         return self._edges[type_]
 
-    def numbering(self) -> tuple[pa.Array, np.ndarray, list[str]]:
-        """Every node id (in label order), each id's label index, and the labels."""
-        ids, label_of = [], []
-        labels = list(MODEL.labels)
-        for i, label in enumerate(labels):
-            t = self._read(self.folder / "nodes" / f"{label}.parquet", ["id"])
-            if t is None or t.num_rows == 0:
-                continue
-            ids.append(t.column("id").combine_chunks())
-            label_of.append(np.full(t.num_rows, i, dtype=np.int8))
+    def numbering(self) -> tuple[pa.Array, np.ndarray, dict[str, int]]:
+        """Every node id (label by label, in model order), each id's label index, and the rows per label. The
+        tables are read whole once: the nodes kept are taken from them afterwards."""
+        ids, label_of, rows = [], [], {}
+        for i, label in enumerate(MODEL.labels):
+            t = self.node_table(label)
+            rows[label] = 0 if t is None else t.num_rows
+            if rows[label]:
+                ids.append(t.column("id").combine_chunks())
+                label_of.append(np.full(rows[label], i, dtype=np.int8))
         all_ids = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
-        return all_ids, (np.concatenate(label_of) if label_of else np.zeros(0, np.int8)), labels
+        return all_ids, (np.concatenate(label_of) if label_of else np.zeros(0, np.int8)), rows
 
 
 def resolve(workspace: Workspace | str | Path | None, key: str, snapshot: str | None = None) -> str:
     """A credential id from an id, a provider key id or a fingerprint, reading only the Credential table
     (the same rules and errors as :func:`.incident.resolve_key`). ``key`` is never a raw secret here: the
     caller hashes ``-`` (stdin) first."""
-    from .incident import key_candidates, not_found
-
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    tables = _Tables(ws, snapshot)
-    return _resolve(tables, key, key_candidates, not_found)
+    return _resolve(_Tables(ws, snapshot), key)
 
 
-def _resolve(tables: _Tables, key: str, key_candidates, not_found) -> str:
+def _resolve(tables: _Tables, key: str) -> str:
     """An id names itself; otherwise the first credential (in table order) whose key id or fingerprint it is:
     the rules of :func:`.incident.resolve_key`, on columns."""
     t = tables.node_table("Credential")
@@ -141,15 +140,14 @@ def _resolve(tables: _Tables, key: str, key_candidates, not_found) -> str:
 
 def around(workspace: Workspace | str | Path | None, key: str, snapshot: str | None = None) -> Focus:
     """The neighbourhood of the credential ``key`` names (``-``: the secret on stdin, hashed at once)."""
-    from .incident import key_candidates, not_found, read_secret_from_stdin
-
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     tables = _Tables(ws, snapshot)
     if key == "-":
         key = fingerprint(read_secret_from_stdin())
-    cred = _resolve(tables, key, key_candidates, not_found)
+    cred = _resolve(tables, key)
 
-    ids, label_of, labels = tables.numbering()
+    ids, label_of, rows_of = tables.numbering()
+    labels = list(MODEL.labels)
     n = len(ids)
     start_at = pc.index_in(pa.array([cred]), value_set=ids)[0].as_py()
 
@@ -184,16 +182,12 @@ def around(workspace: Workspace | str | Path | None, key: str, snapshot: str | N
 
     nodes: dict[str, dict[str, Any]] = {}
     offset = 0
-    for i, label in enumerate(labels):
-        count = int((label_of == i).sum())
-        if not count:
-            continue
-        mask = keep[offset:offset + count]
-        offset += count
+    for label in labels:
+        mask = keep[offset:offset + rows_of[label]]
+        offset += rows_of[label]
         if not mask.any():
             continue
-        t = tables.node_table(label)
-        for rec in from_table(t.filter(pa.array(mask))):
+        for rec in from_table(tables.node_table(label).filter(pa.array(mask))):
             rec["label"] = label
             nodes[rec["id"]] = rec
     edges: dict[tuple, dict[str, Any]] = {}
@@ -206,13 +200,10 @@ def around(workspace: Workspace | str | Path | None, key: str, snapshot: str | N
             rec["type"] = type_
             edges[edge_key(rec)] = rec
 
-    snap = Snapshot(tables.name, tables.folder, tables.manifest, nodes, edges)
-    estate = Estate.from_snapshot(snap)
-    counts = (tables.manifest.get("counts") or {})
-    resources = sum(_rows(tables, label) for label in MEMBER_LABELS)
-    return Focus(cred, estate, resources, _owner_register(tables), len(nodes), len(edges),
-                 int(counts.get("total_nodes") or n), int(counts.get("total_edges") or sum(
-                     len(s) for s, _ in numbered.values())))
+    estate = Estate.from_snapshot(Snapshot(tables.name, tables.folder, tables.manifest, nodes, edges))
+    estate.__dict__["has_owner_register"] = _owner_register(tables)  # the whole estate's answer, not the part's
+    return Focus(cred, estate, sum(rows_of[label] for label in MEMBER_LABELS), len(nodes), len(edges),
+                 n, len(flat) // 2)
 
 
 def _closure(numbered: dict[str, tuple[np.ndarray, np.ndarray]], label_of: np.ndarray, labels: list[str],
@@ -245,11 +236,6 @@ def _closure(numbered: dict[str, tuple[np.ndarray, np.ndarray]], label_of: np.nd
     return reached
 
 
-def _rows(tables: _Tables, label: str) -> int:
-    t = tables.node_table(label)
-    return 0 if t is None else t.num_rows
-
-
 def _owner_register(tables: _Tables) -> bool:
     """Whether any owner comes from a register rather than only from tags (as :attr:`Estate.has_owner_register`)."""
     t = tables.node_table("Owner")
@@ -257,7 +243,6 @@ def _owner_register(tables: _Tables) -> bool:
         return False
     cols = t.select([c for c in ("source", "sources") if c in t.column_names]).to_pylist()
     return any(not Estate.tag_only(d) for d in cols)
-
 
 
 class FocusedBackend:
@@ -279,21 +264,15 @@ class FocusedBackend:
         return self.focus.credential
 
     def estate_of(self, cred: str) -> Estate:
-        """The neighbourhood of ``cred`` as an estate (with the estate-wide owner-register fact)."""
+        """The neighbourhood of ``cred`` as an estate."""
         self.resolve_key(cred)
         assert self.focus is not None
-        estate = self.focus.estate
-        estate.__dict__["has_owner_register"] = self.focus.has_owner_register
-        return estate
+        return self.focus.estate
 
     def credential_context(self, cred: str) -> dict[str, Any]:
-        from .incident import context
-
         return context(self.estate_of(cred), cred)
 
-    def blast_radius(self, cred: str):
-        from .reach import ReachIndex
-
+    def blast_radius(self, cred: str) -> BlastRadius:
         estate = self.estate_of(cred)
         index = ReachIndex(estate)
         index.estate_resources = self.focus.estate_resources  # type: ignore[union-attr]

@@ -159,6 +159,11 @@ def estimate(files: list[Path], existing_records: int = 0) -> Estimate:
     return Estimate(needed, available, where, biggest)
 
 
+def _skipped() -> bool:
+    """Whether ``NHIGRAPH_NO_MEMORY_CHECK`` asks to skip the checks."""
+    return os.environ.get(ENV_SKIP, "").strip().lower() in ("1", "true", "yes")
+
+
 def _size(n: int) -> str:
     for unit, div in (("GB", 2**30), ("MB", 2**20)):
         if n >= div:
@@ -170,7 +175,7 @@ def check(files: list[Path], existing_records: int = 0) -> Estimate:
     """Raise :class:`InsufficientMemoryError` if ingesting ``files`` would not fit in memory (unless
     ``NHIGRAPH_NO_MEMORY_CHECK`` is set)."""
     est = estimate(files, existing_records)
-    if est.fits or os.environ.get(ENV_SKIP, "").strip().lower() in ("1", "true", "yes"):
+    if est.fits or _skipped():
         return est
     shown = ", ".join(f"{p} ({_size(s)})" for p, s in est.biggest[:3])
     more = f" and {len(est.biggest) - 3} more" if len(est.biggest) > 3 else ""
@@ -187,17 +192,17 @@ def check(files: list[Path], existing_records: int = 0) -> Estimate:
 PER_LOADED_RECORD = 5500
 
 
-def check_load(records: int, what: str = "analyse this snapshot") -> Estimate:
+def check_load(records: int) -> Estimate:
     """Raise :class:`InsufficientMemoryError` if analysing a snapshot of ``records`` nodes and edges on the
     embedded backend would not fit (unless ``NHIGRAPH_NO_MEMORY_CHECK`` is set), saying what to use instead:
     `reach` and `viz KEY` (which read one credential's neighbourhood) or Neo4j."""
     needed = BASELINE + records * PER_LOADED_RECORD
     available, where = available_bytes()
     est = Estimate(needed, available, where, [])
-    if est.fits or os.environ.get(ENV_SKIP, "").strip().lower() in ("1", "true", "yes"):
+    if est.fits or _skipped():
         return est
     raise InsufficientMemoryError(
-        f"not enough memory to {what}: {records:,} nodes and edges need about {_size(needed)} on the embedded "
+        f"not enough memory to analyse this snapshot: {records:,} nodes and edges need about {_size(needed)} on the embedded "
         f"backend, {_size(available or 0)} available ({where}). Push it to Neo4j and analyse there "
         "(`nhigraph neo4j push`, then `--backend neo4j`); `nhigraph reach KEY` and `nhigraph viz KEY` still work "
         "here (they read one credential's neighbourhood); NHIGRAPH_NO_MEMORY_CHECK=1 loads anyway")
