@@ -179,21 +179,22 @@ _ID_PROPS = frozenset(("id", "start", "end"))
 _SHARED_TEXT = 24
 
 
+def _checked_text(prop: Prop, text: str) -> str:
+    """A stripped text value of a ``str`` property, if it is valid UTF-8, has no NUL and is one of the choices."""
+    if not text.isascii():
+        _encodable(text)
+    if "\x00" in text:
+        raise ValueError("contains a NUL byte")
+    if prop.choices and text not in prop.choices:
+        raise ValueError(f"{text!r} is not one of {', '.join(prop.choices)}")
+    return text
+
+
 def _coerce(prop: Prop, value: Any) -> Any:
     if prop.type == "str":
-        if type(value) is str:
-            text = value.strip()
-            if not text.isascii():
-                _encodable(text)
-        elif isinstance(value, (dict, list)):
+        if isinstance(value, (dict, list)):
             raise ValueError(f"expected text, got {type(value).__name__}")
-        else:
-            text = _encodable(str(value).strip())
-        if "\x00" in text:
-            raise ValueError("contains a NUL byte")
-        if prop.choices and text not in prop.choices:
-            raise ValueError(f"{text!r} is not one of {', '.join(prop.choices)}")
-        return text
+        return _checked_text(prop, str(value).strip())
     if prop.type == "bool":
         if isinstance(value, bool):
             return value
@@ -255,12 +256,7 @@ def _coerce_props(spec: NodeKind | EdgeKind, record: dict[str, Any], origin: Ori
                 if text in _BLANK_TEXT:
                     continue
                 if prop.type == "str":
-                    if not text.isascii():
-                        _encodable(text)
-                    if "\x00" in text:
-                        raise ValueError("contains a NUL byte")
-                    if prop.choices and text not in prop.choices:
-                        raise ValueError(f"{text!r} is not one of {', '.join(prop.choices)}")
+                    text = _checked_text(prop, text)
                     out[name] = sys.intern(text) if name in _ID_PROPS or len(text) <= _SHARED_TEXT else text
                     continue
                 if prop.type == "datetime":
