@@ -9,7 +9,8 @@ from typing import Any, Iterable
 
 import pyarrow.parquet as pq
 
-from nhigraph.ingest import links
+from nhigraph.errors import InputError
+from nhigraph.ingest import links, stream
 from nhigraph.ingest.registry import detect
 from nhigraph.workspace.ingest import IngestResult, ingest
 from nhigraph.workspace.store import Workspace
@@ -78,3 +79,27 @@ def scan(folder: Path, needle: str) -> list[str]:
         if f.is_file() and (needle.encode() in f.read_bytes() or (f.suffix == ".parquet" and needle in _values(f))):
             hits.append(str(f.relative_to(folder)))
     return hits
+
+
+def whole_file_entries(path: Path):
+    """The old reader: the whole text, one json.loads, then the same walk over the document."""
+    text = Path(path).read_bytes().decode("utf-8-sig")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"line {exc.lineno}", f"invalid JSON: {exc.msg}") from None
+    if isinstance(doc, dict):
+        yield stream.Entry(None, None, stream.OBJECT)
+        for key, value in doc.items():
+            if isinstance(value, list):
+                yield stream.Entry(key, None, stream.ARRAY)
+                for i, item in enumerate(value):
+                    yield stream.Entry(key, i, item)
+            else:
+                yield stream.Entry(key, None, value)
+    elif isinstance(doc, list):
+        yield stream.Entry(None, None, stream.ARRAY)
+        for i, item in enumerate(doc):
+            yield stream.Entry(None, i, item)
+    else:
+        yield stream.Entry(None, None, doc)

@@ -20,6 +20,8 @@ from nhigraph.workspace import memory
 from nhigraph.workspace.ingest import ingest, parse_files
 from nhigraph.workspace.store import Workspace
 
+from ingest_support import whole_file_entries
+
 FIXTURES = Path(__file__).parent / "fixtures"
 ACCOUNT = "123456789012"
 JSON_FIXTURES = sorted(p for p in FIXTURES.rglob("*.json") if "fuzz-corpus" not in p.parts)
@@ -30,30 +32,6 @@ def window(request, monkeypatch) -> int:
     """Run with a tiny window too, so that values, keys, escapes and multi-byte characters cross its edge."""
     monkeypatch.setattr(stream, "CHUNK", request.param)
     return request.param
-
-
-def whole_file_entries(path: Path):
-    """The old reader: the whole text, one json.loads, then the same walk over the document."""
-    text = Path(path).read_bytes().decode("utf-8-sig")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"line {exc.lineno}", f"invalid JSON: {exc.msg}") from None
-    if isinstance(doc, dict):
-        yield stream.Entry(None, None, stream.OBJECT)
-        for key, value in doc.items():
-            if isinstance(value, list):
-                yield stream.Entry(key, None, stream.ARRAY)
-                for i, item in enumerate(value):
-                    yield stream.Entry(key, i, item)
-            else:
-                yield stream.Entry(key, None, value)
-    elif isinstance(doc, list):
-        yield stream.Entry(None, None, stream.ARRAY)
-        for i, item in enumerate(doc):
-            yield stream.Entry(None, i, item)
-    else:
-        yield stream.Entry(None, None, doc)
 
 
 def old_error(path: Path) -> str:

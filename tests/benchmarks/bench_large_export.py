@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -148,19 +147,9 @@ from pathlib import Path
 mode, export, ws, parse_only = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
 import nhigraph.ingest.stream as stream
 from nhigraph.workspace.ingest import ingest, parse_files
-if mode == "whole-file":
-    def whole(path):  # the reader before streaming: whole bytes, whole text, whole document
-        doc = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
-        if isinstance(doc, dict):
-            yield stream.Entry(None, None, stream.OBJECT)
-            for k, v in doc.items():
-                if isinstance(v, list):
-                    yield stream.Entry(k, None, stream.ARRAY)
-                    for i, x in enumerate(v):
-                        yield stream.Entry(k, i, x)
-                else:
-                    yield stream.Entry(k, None, v)
-    stream.json_entries = whole
+if mode == "whole-file":  # the reader before streaming: whole bytes, whole text, whole document
+    from ingest_support import whole_file_entries
+    stream.json_entries = whole_file_entries
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
 if parse_only:
@@ -179,7 +168,8 @@ print(json.dumps({"mode": mode, "seconds": secs, "rows": rows, "ok": ok, "baseli
 
 def run_child(mode: str, export: Path, work: Path, parse_only: bool) -> dict:
     ws = work / f"ws-{mode}"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(root / "src"), str(root / "tests")))}
     out = subprocess.run([sys.executable, "-c", CHILD, mode, str(export), str(ws), "1" if parse_only else "0"],
                          check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
