@@ -141,10 +141,14 @@ def node_create(label: str, model: Model = MODEL) -> str:
     same rows, ``CREATE`` instead of ``MERGE`` (no lookup, no lock on the id), the present properties set from
     the row's map at once (a new node has nothing to remove) and each datetime column converted."""
     spec = model.node(label)
-    dts = "".join(f", n.{ident(c)} = datetime(row.dt.{ident(c)})" for c in datetime_columns(spec))
     return (f"UNWIND $rows AS row\n"
             f"CREATE (n:{ident(spec.label)} {{id: row.id}})\n"
-            f"SET n += row.props{dts}, n.{ident(RUN_PROP)} = $run")
+            f"SET n += row.props{_datetime_sets('n', spec)}, n.{ident(RUN_PROP)} = $run")
+
+
+def _datetime_sets(var: str, spec: NodeKind | EdgeKind) -> str:
+    """``, var.c = datetime(row.dt.c)`` for each datetime column: the fast path's rows carry them apart."""
+    return "".join(f", {var}.{ident(c)} = datetime(row.dt.{ident(c)})" for c in datetime_columns(spec))
 
 
 #: edge rows can be grouped by the endpoint they share: ``{id, rows: [{other, key, props}]}``, so the shared
@@ -188,10 +192,9 @@ def edge_create(type_: str, start: str, end: str, model: Model = MODEL, by: str 
     same rows, ``CREATE`` instead of ``MERGE`` (no scan of the endpoints' relationships, which is what makes
     MERGE slow on dense nodes), the present properties set from the row's map at once."""
     spec = model.edge(type_)
-    dts = "".join(f", r.{ident(c)} = datetime(row.dt.{ident(c)})" for c in datetime_columns(spec))
     return (f"{_edge_head(spec, start, end, by)}"
             f"CREATE (a)-[r:{ident(spec.type)}{_key_map(spec)}]->(b)\n"
-            f"SET r += row.props{dts}, r.{ident(RUN_PROP)} = $run")
+            f"SET r += row.props{_datetime_sets('r', spec)}, r.{ident(RUN_PROP)} = $run")
 
 
 def group_edge_rows(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
