@@ -13,6 +13,11 @@ cleared and the same push runs with the fast path off (batched MERGE only, as be
 ``--repush`` a second push MERGEs over the loaded graph. The naive baseline writes a sample of the same rows
 one MERGE per transaction (the BloodHound "9.7k users in 3 h" anti-pattern) and is extrapolated to rows/s.
 Against an existing server the database is cleared first: point it at a scratch database only.
+
+Then (unless ``--no-bulk``, and only with the dev server) the same estate, written to a workspace first, is loaded
+into a second, fresh dev server with ``neo4j push --bulk`` (:mod:`nhigraph.neo4j.bulk`: CSV files from the
+snapshot's tables, Neo4j's offline importer inside the dev server, then constraints and indexes), end to end;
+``--only-bulk`` skips the Bolt pushes.
 """
 
 from __future__ import annotations
@@ -195,16 +200,65 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repush", action="store_true", help="also time a second, idempotent push")
     ap.add_argument("--no-merge-baseline", dest="merge_baseline", action="store_false",
                     help="skip the batched MERGE-only push (fast path off)")
+    ap.add_argument("--no-bulk", dest="bulk", action="store_false", help="skip the bulk import (push --bulk)")
+    ap.add_argument("--only-bulk", action="store_true", help="only the bulk import")
+    ap.add_argument("--workspace", type=Path, default=None,
+                    help="bulk-import this workspace's current snapshot instead of a generated estate (implies "
+                         "--only-bulk; e.g. an ingested `nhigraph synth -n 1000000 --format inventory`)")
     args = ap.parse_args(argv)
-
-    from nhigraph.neo4j import devserver, loader
-    from nhigraph.neo4j.connect import connect
+    if args.workspace is not None:
+        print(f"machine: {machine()}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        bulk_run(args, None, None)
+        return 0
 
     print(f"machine: {machine()}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     t0 = time.monotonic()
     snap = synthetic_estate(args.identities, args.seed)
     print(f"estate: {args.identities:,} identities -> {len(snap.nodes):,} nodes, {len(snap.edges):,} edges "
           f"(generated in {time.monotonic() - t0:.1f}s)")
+
+    bolt_rows_per_s = None if args.only_bulk else bolt_runs(args, snap)
+    if args.bulk and not os.environ.get("NEO4J_URI"):
+        bulk_run(args, snap, bolt_rows_per_s)
+    return 0
+
+
+def bulk_run(args: argparse.Namespace, snap: Snapshot | None, bolt_rows_per_s: float | None) -> None:
+    """``push --bulk`` of the estate (or of ``args.workspace``) into a fresh dev server, end to end from the
+    workspace files."""
+    from nhigraph.neo4j import bulk, devserver
+    from nhigraph.neo4j.connect import connect
+    from nhigraph.workspace.store import Workspace
+
+    with tempfile.TemporaryDirectory(prefix="nhigraph-bench-bulk-") as tmp:
+        if snap is None:
+            ws = Workspace(args.workspace)
+        else:
+            t0 = time.monotonic()
+            ws = Workspace(Path(tmp) / "ws")
+            with ws.lock():
+                ws.write(snap.nodes, snap.edges, snap.manifest)
+            print(f"bulk: workspace written in {time.monotonic() - t0:.1f}s (not counted)")
+        server = devserver.start(Path(tmp) / "home", port=0, detach=False, heap=args.heap, pagecache=args.pagecache)
+        try:
+            with connect(server.uri, "neo4j") as driver:
+                print(f"  load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+                res = bulk.bulk_push(ws, driver, server.home)
+                print(f"bulk push: {res.nodes:,} nodes + {res.edges:,} edges: {res.rows_per_s:,.0f} rows/s end to end "
+                      f"({res.seconds:.1f}s); the database offline (down, importer, back up) "
+                      f"{res.write_seconds:.1f}s = {res.write_rows_per_s:,.0f} rows/s")
+                print("  phases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in res.phases.items()))
+                if bolt_rows_per_s:
+                    print(f"  -> {res.rows_per_s / bolt_rows_per_s:.1f}x the Bolt push end to end")
+                print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        finally:
+            server.stop()
+
+
+def bolt_runs(args: argparse.Namespace, snap: Snapshot) -> float:
+    """The Bolt pushes (CREATE fast path, MERGE only, naive); returns the fast path's end-to-end rows/s."""
+    from nhigraph.neo4j import devserver, loader
+    from nhigraph.neo4j.connect import connect
 
     server = None
     tmp = None
@@ -259,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         if tmp is not None:
             tmp.cleanup()
-    return 0
+    return res.rows_per_s
 
 
 if __name__ == "__main__":

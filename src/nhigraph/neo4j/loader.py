@@ -92,6 +92,10 @@ class PushResult:
     write_rows_per_s: float = 0.0
     #: the labels and relationship types written on the CREATE fast path (nothing of them was in the database)
     created: list[str] = field(default_factory=list)
+    #: "bolt" (batched Cypher writes) or "bulk" (the dev server's offline importer, :mod:`.bulk`)
+    method: str = "bolt"
+    #: seconds per phase of a bulk push (files, shutdown, import, reopen, schema, bookkeeping)
+    phases: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -287,8 +291,9 @@ def _sources(manifest: dict[str, Any]) -> tuple[list[str], list[str]]:
     return complete, partial
 
 
-def _observed_at(snap: Snapshot) -> datetime:
-    observed = snap.manifest.get("observed_at")
+def _observed_at(manifest: dict[str, Any]) -> datetime:
+    """When the snapshot's exports were taken (its manifest's ``observed_at``), or now."""
+    observed = manifest.get("observed_at")
     if isinstance(observed, datetime):
         return observed
     if observed:
@@ -400,7 +405,7 @@ def _write_all(snap: Snapshot, driver, database: str | None, progress: Progress 
                fast_path: bool, t0: float, result: PushResult, prepare: ThreadPoolExecutor, node_recs: list,
                edge_recs: list) -> PushResult:
     total = result.nodes + result.edges
-    complete, partial = result.complete_sources, result.partial_sources
+    complete = result.complete_sources
     groups = [prepare.submit(_node_group, *g) for g in node_recs]
     groups += [prepare.submit(_edge_group, *g) for g in edge_recs]
     try:
@@ -441,14 +446,7 @@ def _write_all(snap: Snapshot, driver, database: str | None, progress: Progress 
                     _heartbeat(driver, database, run)
                     beat = time.monotonic()
         result.write_seconds = time.monotonic() - t_write
-        _write(driver, database,
-               f"MERGE (m:{qb.ident(qb.META_LABEL)} {{id: 'snapshot'}}) "
-               "SET m.snapshot = $name, m.observed_at = datetime($observed_at), m.pushed_at = datetime(), m.run = $run, "
-               "m.nodes = $nodes, m.edges = $edges, m.complete_sources = $complete, m.partial_sources = $partial, "
-               "m.workspace = $workspace",
-               name=snap.name, observed_at=_observed_at(snap).astimezone(timezone.utc).isoformat(), run=run,
-               nodes=result.nodes, edges=result.edges,
-               complete=complete, partial=partial, workspace=str(snap.path))
+        record_snapshot(driver, database, snap.name, snap.manifest, snap.path, result)
         if cleanup and complete:
             if progress:
                 progress(done, total, "stale cleanup")
@@ -468,6 +466,20 @@ def _write_all(snap: Snapshot, driver, database: str | None, progress: Progress 
     result.rows_per_s = total / result.seconds if result.seconds > 0 else 0.0
     result.write_rows_per_s = total / result.write_seconds if result.write_seconds > 0 else 0.0
     return result
+
+
+def record_snapshot(driver, database: str | None, name: str, manifest: dict[str, Any], path: Path,
+                    result: PushResult) -> None:
+    """Record what was pushed on ``(:NhigraphMeta {id: 'snapshot'})``: the snapshot's name and observation time
+    (the Neo4j backend's "now"), the run, the counts and which sources were complete."""
+    _write(driver, database,
+           f"MERGE (m:{qb.ident(qb.META_LABEL)} {{id: 'snapshot'}}) "
+           "SET m.snapshot = $name, m.observed_at = datetime($observed_at), m.pushed_at = datetime(), m.run = $run, "
+           "m.nodes = $nodes, m.edges = $edges, m.complete_sources = $complete, m.partial_sources = $partial, "
+           "m.workspace = $workspace",
+           name=name, observed_at=_observed_at(manifest).astimezone(timezone.utc).isoformat(), run=result.run,
+           nodes=result.nodes, edges=result.edges, complete=result.complete_sources,
+           partial=result.partial_sources, workspace=str(path))
 
 
 def _cleanup(driver, database: str | None, stmt: str, run: int, complete: list[str]) -> int:

@@ -232,18 +232,8 @@ public final class DevServer {
         config.put(GraphDatabaseSettings.keep_logical_logs, "false");
 
         long t0 = System.nanoTime();
-        DatabaseManagementService dbms;
-        try {
-            dbms = new DatabaseManagementServiceBuilder(home).setConfig(config).build();
-        } catch (Throwable t) {
-            if (hasCause(t, BindException.class) || String.valueOf(t.getMessage()).contains("Address already in use")) {
-                throw new Failure(EXIT_PORT_IN_USE, "port " + o.port + " on " + o.host + " is already in use");
-            }
-            if (hasMessage(t, "lock")) {
-                throw new Failure(EXIT_LOCKED, "Neo4j store under " + home + " is locked by another process: " + rootMessage(t));
-            }
-            throw new Failure(EXIT_FAILURE, "Neo4j failed to start: " + rootMessage(t) + " (see " + home.resolve("logs") + ")");
-        }
+        BulkImport.recoverInterrupted(home);
+        DatabaseManagementService dbms = open(home, config, o.port, o.host);
         synchronized (STATE) {
             service = dbms;
             if (stopping) {
@@ -251,13 +241,7 @@ public final class DevServer {
             }
         }
 
-        GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-        while (!db.isAvailable(Duration.ofSeconds(1).toMillis())) {
-            if (System.nanoTime() > deadline) {
-                throw new Failure(EXIT_FAILURE, "default database did not become available (see " + home.resolve("logs") + ")");
-            }
-        }
+        GraphDatabaseService db = awaitDefault(dbms, home);
         if (password != null) {
             setPassword(dbms, password);
         }
@@ -268,7 +252,82 @@ public final class DevServer {
         protocolOut.println("READY bolt://" + host + ":" + port);
         protocolOut.flush();
 
+        // Bulk imports into the empty database (nhigraph neo4j push --bulk) are requested through files
+        // under HOME/bulk; the watcher restarts the database around the import, in this process and on the
+        // same port, so the server's pid, port and stdin stay the same.
+        BulkImport.watch(home, config, port, o.host);
         STOPPED.await();
+    }
+
+    /** Build the DBMS for {@code home}, mapping the usual failures to exit codes. */
+    static DatabaseManagementService open(Path home, Map<Setting<?>, Object> config, int port, String host)
+            throws Failure {
+        try {
+            return new DatabaseManagementServiceBuilder(home).setConfig(config).build();
+        } catch (Throwable t) {
+            if (hasCause(t, BindException.class) || String.valueOf(t.getMessage()).contains("Address already in use")) {
+                throw new Failure(EXIT_PORT_IN_USE, "port " + port + " on " + host + " is already in use");
+            }
+            if (hasMessage(t, "lock")) {
+                throw new Failure(EXIT_LOCKED, "Neo4j store under " + home + " is locked by another process: " + rootMessage(t));
+            }
+            throw new Failure(EXIT_FAILURE, "Neo4j failed to start: " + rootMessage(t) + " (see " + home.resolve("logs") + ")");
+        }
+    }
+
+    /** Wait (up to five minutes) until the default database is available, and return it. */
+    static GraphDatabaseService awaitDefault(DatabaseManagementService dbms, Path home) throws Failure {
+        GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (!db.isAvailable(Duration.ofSeconds(1).toMillis())) {
+            if (System.nanoTime() > deadline) {
+                throw new Failure(EXIT_FAILURE, "default database did not become available (see " + home.resolve("logs") + ")");
+            }
+        }
+        return db;
+    }
+
+    /**
+     * Take the running DBMS out of service for {@code work} (a bulk import into its store), then put
+     * {@code replacement.get()} in its place. Returns false, doing nothing, if the server is stopping.
+     */
+    static boolean swap(ThrowingRunnable work, DbmsFactory replacement) throws Exception {
+        DatabaseManagementService old;
+        synchronized (STATE) {
+            if (stopping || service == null) {
+                return false;
+            }
+            old = service;
+            service = null;
+        }
+        try {
+            old.shutdown();
+            work.run();
+        } finally {
+            DatabaseManagementService next = replacement.open();
+            synchronized (STATE) {
+                service = next;
+                if (stopping) {
+                    next.shutdown();
+                }
+            }
+        }
+        return true;
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    interface DbmsFactory {
+        DatabaseManagementService open() throws Exception;
+    }
+
+    /** The running DBMS, or null while it is being replaced or after a stop. */
+    static DatabaseManagementService service() {
+        synchronized (STATE) {
+            return stopping ? null : service;
+        }
     }
 
     private static void lockHome(Path home) throws Failure {
@@ -377,7 +436,7 @@ public final class DevServer {
         }
     }
 
-    private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+    static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
             if (type.isInstance(c)) {
                 return true;
@@ -386,7 +445,7 @@ public final class DevServer {
         return false;
     }
 
-    private static boolean hasMessage(Throwable t, String fragment) {
+    static boolean hasMessage(Throwable t, String fragment) {
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
             if (c.getMessage() != null && c.getMessage().toLowerCase().contains(fragment.toLowerCase())) {
                 return true;
@@ -395,7 +454,7 @@ public final class DevServer {
         return false;
     }
 
-    private static String rootMessage(Throwable t) {
+    static String rootMessage(Throwable t) {
         Throwable root = t;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
