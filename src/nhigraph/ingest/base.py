@@ -67,9 +67,10 @@ def first_char(path: Path) -> str:
     return ""
 
 
-def csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+def csv_rows(path: Path, key: Callable[[str], str] | None = None) -> tuple[list[str],
+                                                                          Iterator[tuple[int, dict[str, str]]]]:
     """Header and ``(line number, row)`` pairs of a CSV file, read a line at a time; ragged rows raise naming
-    the line."""
+    the line. With ``key``, each row's columns are named ``key(header name)``."""
     reader = csv.reader(stream.text_lines(path, csv_newlines=True), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
@@ -82,6 +83,8 @@ def csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]
     dupes = sorted({h for h in header if header.count(h) > 1 and h})
     if dupes:
         raise InputError(path, "line 1", f"duplicate column {dupes[0]!r}")
+
+    names = [key(h) for h in header] if key else header
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         while True:
@@ -97,7 +100,7 @@ def csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]
             if len(row) != len(header):
                 raise InputError(path, f"line {line}",
                                  f"has {len(row)} fields but the header has {len(header)}")
-            yield line, dict(zip(header, row))
+            yield line, dict(zip(names, row))
 
     return header, rows()
 

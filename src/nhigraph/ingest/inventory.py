@@ -53,6 +53,10 @@ class NodeTable:
         own = tuple(p.name for p in spec.all_props if p.name not in ("source", "sources"))
         return own + tuple(link.column for link in self.links)
 
+    @cached_property
+    def link_columns(self) -> dict[str, Link]:
+        return {link.column: link for link in self.links}
+
 
 @dataclass(frozen=True)
 class EdgeTable:
@@ -219,9 +223,14 @@ def _column_set(table: NodeTable | EdgeTable) -> frozenset[str]:
     return known
 
 
+def _normalized(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with its column names normalised (``Key ID`` -> ``key_id``)."""
+    return {_norm(k) if isinstance(k, str) else k: v for k, v in row.items()}
+
+
 def _row_to_records(table: NodeTable | EdgeTable, row: dict[str, Any], origin: Origin, batch: Batch,
                     seen: dict[tuple, str] | None = None) -> None:
-    row = {_norm(k) if isinstance(k, str) else k: v for k, v in row.items()}
+    """The records of one row, whose column names are normalised."""
     if not _apply_aliases(table, row, origin, batch):
         return
     known = _column_set(table)
@@ -231,7 +240,7 @@ def _row_to_records(table: NodeTable | EdgeTable, row: dict[str, Any], origin: O
                                 f"(expected: {', '.join(table.columns)})"))
         return
     if isinstance(table, NodeTable):
-        links = {link.column: link for link in table.links}
+        links = table.link_columns
         node = {k: v for k, v in row.items() if k not in links}
         node["label"] = table.label
         if is_blank(node.get("id")):
@@ -285,7 +294,7 @@ def _table_aliases(table: str) -> tuple[str, ...]:
 
 
 def parse_csv(path: Path, scope: str | None = None) -> list[Batch]:
-    header, rows = csv_rows(path)
+    header, rows = csv_rows(path, key=_norm)
     table = table_for(path, header)
     if table is None:
         raise InputError(path, "line 1", "not an inventory table: name the file after one of "
@@ -297,8 +306,9 @@ def parse_csv(path: Path, scope: str | None = None) -> list[Batch]:
         raise InputError(path, "line 1", f"the {table.name} table needs column(s) {', '.join(missing)}")
     batch = Batch(source=_source(table.name, scope, path.stem))
     seen: dict[tuple, str] = {}
+    where = str(path)
     for line, row in rows:
-        _row_to_records(table, row, Origin(str(path), f"line {line}"), batch, seen)
+        _row_to_records(table, row, Origin(where, f"line {line}"), batch, seen)
     return [batch]
 
 
@@ -338,7 +348,7 @@ def parse_json(path: Path, scope: str | None = None) -> list[Batch]:
             if not isinstance(row, dict):
                 batch.fail(origin.error("expected an object"))
                 continue
-            _row_to_records(table, row, origin, batch, seen)
+            _row_to_records(table, _normalized(row), origin, batch, seen)
         batches.append(batch)
     return batches
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 import sys
+from array import array
+from collections.abc import Iterable, Iterator, MutableSequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
@@ -38,6 +40,119 @@ class Origin:
         return InputError(self.path, self.record, message)
 
 
+#: an :class:`Origins` code keeps the number of the record (``12`` of ``line 12``) above this many bits, and
+#: below them the index of its form (the path and the texts around the number)
+_FORM_BITS = 20
+_FORM_MASK = (1 << _FORM_BITS) - 1
+_DIGITS = "0123456789"
+
+
+class Origins(MutableSequence[Origin]):
+    """The origins of a batch's records, in order: a list of :class:`Origin`, kept compactly.
+
+    A large export has millions of records, and an origin object with its text costs about 100 bytes. Most
+    origins are a number in a fixed text (``line 12``, ``item 3``, ``identities[7]``): those are kept as one
+    8-byte code, the number and the index of the form (path, text before and after the number), each form
+    once. Any other origin is kept as it is. Reading gives equal :class:`Origin` objects back."""
+
+    __slots__ = ("_codes", "_forms", "_form_index", "_others", "_last", "_last_code", "_last_form")
+
+    def __init__(self, origins: Iterable[Origin] = ()) -> None:
+        self._codes = array("q")
+        self._forms: list[tuple[str, str, str]] = []
+        self._form_index: dict[tuple[str, str, str], int] = {}
+        self._others: list[Origin] = []
+        # an ingester often gives one origin to a node and its edges, and the next record has the same form
+        self._last: Origin | None = None
+        self._last_code = 0
+        self._last_form: tuple[str | None, str, str, int] = (None, "", "", 0)
+        self.extend(origins)
+
+    def _encode(self, origin: Origin) -> int:
+        if origin is self._last:
+            return self._last_code
+        path, before, after, index = self._last_form
+        record = origin.record
+        code = None
+        if origin.path is path and type(record) is str and record.startswith(before) and record.endswith(after):
+            digits = record[len(before):len(record) - len(after)]
+            if digits.isdigit() and digits.isascii() and (digits[0] != "0" or digits == "0") and len(digits) < 12:
+                code = int(digits) << _FORM_BITS | index
+        self._last, self._last_code = origin, self._encode_new_form(origin) if code is None else code
+        return self._last_code
+
+    def _encode_new_form(self, origin: Origin) -> int:
+        record = origin.record
+        if type(record) is str and type(origin.path) is str:
+            body, after = (record[:-1], "]") if record.endswith("]") else (record, "")
+            before = body.rstrip(_DIGITS)
+            digits = body[len(before):]
+            if digits and (digits[0] != "0" or digits == "0") and len(digits) < 12:
+                form = (origin.path, before, after)
+                index = self._form_index.get(form)
+                if index is None and len(self._forms) <= _FORM_MASK:
+                    index = self._form_index[form] = len(self._forms)
+                    self._forms.append(form)
+                if index is not None:
+                    self._last_form = (*form, index)
+                    return int(digits) << _FORM_BITS | index
+        self._others.append(origin)
+        return ~(len(self._others) - 1)
+
+    def _decode(self, code: int) -> Origin:
+        if code < 0:
+            return self._others[~code]
+        path, before, after = self._forms[code & _FORM_MASK]
+        return Origin(path, f"{before}{code >> _FORM_BITS}{after}")
+
+    def append(self, origin: Origin) -> None:
+        self._codes.append(self._encode(origin))
+
+    def insert(self, index: int, origin: Origin) -> None:
+        self._codes.insert(index, self._encode(origin))
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._decode(c) for c in self._codes[index]]
+        return self._decode(self._codes[index])
+
+    def __setitem__(self, index, value) -> None:  # type: ignore[override]
+        if isinstance(index, slice):
+            self._codes[index] = array("q", map(self._encode, value))
+        else:
+            self._codes[index] = self._encode(value)
+
+    def __delitem__(self, index) -> None:  # type: ignore[override]
+        del self._codes[index]
+
+    def __iter__(self) -> Iterator[Origin]:
+        return map(self._decode, self._codes)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, (Origins, list)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __repr__(self) -> str:
+        return f"Origins({list(self)!r})"
+
+    def paths(self) -> set[str]:
+        """The paths of the origins kept (without reading every origin)."""
+        import numpy as np
+
+        codes = np.frombuffer(self._codes, dtype=np.int64)
+        forms = np.unique(codes[codes >= 0] & _FORM_MASK).tolist()
+        return {self._forms[i][0] for i in forms} | {o.path for o in self._others}
+
+
+def origin_paths(origins: Iterable[Origin]) -> set[str]:
+    """The paths of a batch's origins (:class:`Origins`, or a plain list a link step made)."""
+    return origins.paths() if isinstance(origins, Origins) else {o.path for o in origins}
+
+
 @dataclass
 class Batch:
     """What one ingester run produced: validated node and edge records with their origins."""
@@ -45,8 +160,8 @@ class Batch:
     source: str
     nodes: list[dict[str, Any]] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
-    node_origins: list[Origin] = field(default_factory=list)
-    edge_origins: list[Origin] = field(default_factory=list)
+    node_origins: MutableSequence[Origin] = field(default_factory=Origins)
+    edge_origins: MutableSequence[Origin] = field(default_factory=Origins)
     errors: list[InputError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: a source whose export was partial (a bad file or record) must not trigger stale cleanup
@@ -92,6 +207,7 @@ class Batch:
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SECONDS_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$", re.I)
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
@@ -135,6 +251,8 @@ def _parse_datetime_text(value: str) -> datetime:
     """A date text parsed once: exports repeat the same dates and times (creation days, report times), and
     the datetimes are immutable, so equal texts share one object (fewer parses, less memory)."""
     text = value.strip()
+    if _SECONDS_UTC.match(text):  # the most common form, parsed as the general case below would
+        return _utc(datetime.fromisoformat(text[:-1] + "+00:00"), value)
     if _DATE_ONLY.match(text):
         dt = datetime.fromisoformat(text)
     elif _ISO.match(text):
@@ -174,9 +292,25 @@ def _encodable(text: str) -> str:
 
 #: properties whose values are node ids: interned, so the many edges naming a node share its id's text
 _ID_PROPS = frozenset(("id", "start", "end"))
-#: short texts (kinds, statuses, environments, levels, regions...) repeat across millions of records: interned
-#: too, so each distinct value is kept once
+#: short texts (kinds, statuses, environments, levels, regions...) repeat across millions of records: each
+#: property's first distinct ones are shared, so each is kept once; a property with more distinct values than
+#: that (names, key ids) is mostly unique, and its further values are not looked up
 _SHARED_TEXT = 24
+_SHARED_VALUES = 4096
+_shared: dict[str, dict[str, str]] = {}
+
+
+def _share(name: str, text: str) -> str:
+    """``text``, as the one copy kept for property ``name`` when there is one."""
+    values = _shared.get(name)
+    if values is None:
+        values = _shared[name] = {}
+    found = values.get(text)
+    if found is None:
+        found = text
+        if len(values) < _SHARED_VALUES:
+            values[text] = text
+    return found
 
 
 def _checked_text(prop: Prop, text: str) -> str:
@@ -228,15 +362,28 @@ def _coerce(prop: Prop, value: Any) -> Any:
     raise AssertionError(prop.type)
 
 
-_KNOWN: dict[int, tuple[NodeKind | EdgeKind, dict[str, Prop]]] = {}
+_KNOWN: dict[int, tuple[NodeKind | EdgeKind, dict[str, Prop], tuple[str, ...]]] = {}
+
+
+def _spec_props(spec: NodeKind | EdgeKind) -> tuple[dict[str, Prop], tuple[str, ...]]:
+    """The spec's properties by name, and the names of the required ones (built once per spec: this runs for
+    every record)."""
+    hit = _KNOWN.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        props = spec.all_props
+        hit = _KNOWN[id(spec)] = (spec, {p.name: p for p in props}, tuple(p.name for p in props if p.required))
+    return hit[1], hit[2]
 
 
 def _known(spec: NodeKind | EdgeKind) -> dict[str, Prop]:
-    """The spec's properties by name (built once per spec: this runs for every record)."""
-    hit = _KNOWN.get(id(spec))
-    if hit is None or hit[0] is not spec:
-        hit = _KNOWN[id(spec)] = (spec, {p.name: p for p in spec.all_props})
-    return hit[1]
+    return _spec_props(spec)[0]
+
+
+def _check_required(spec: NodeKind | EdgeKind, out: dict[str, Any], origin: Origin) -> None:
+    for name in _spec_props(spec)[1]:
+        if name not in out:
+            what = spec.label if isinstance(spec, NodeKind) else spec.type
+            raise origin.error(f"{what} is missing required {name!r}")
 
 
 def _coerce_props(spec: NodeKind | EdgeKind, record: dict[str, Any], origin: Origin,
@@ -257,7 +404,11 @@ def _coerce_props(spec: NodeKind | EdgeKind, record: dict[str, Any], origin: Ori
                     continue
                 if prop.type == "str":
                     text = _checked_text(prop, text)
-                    out[name] = sys.intern(text) if name in _ID_PROPS or len(text) <= _SHARED_TEXT else text
+                    if name in _ID_PROPS:
+                        text = sys.intern(text)
+                    elif len(text) <= _SHARED_TEXT:
+                        text = _share(name, text)
+                    out[name] = text
                     continue
                 if prop.type == "datetime":
                     out[name] = _parse_datetime_text(text)
@@ -293,9 +444,7 @@ def coerce_node(record: dict[str, Any], origin: Origin, source: str) -> dict[str
     if is_blank(rec.get("name")):
         rec["name"] = rec.get("id")
     out = _coerce_props(spec, rec, origin, skip="label")
-    for prop in spec.all_props:
-        if prop.required and prop.name not in out:
-            raise origin.error(f"{spec.label} is missing required {prop.name!r}")
+    _check_required(spec, out, origin)
     if out["kind"] not in spec.kinds:
         raise origin.error(f"{spec.label} kind {out['kind']!r} is not one of {', '.join(spec.kinds)}")
     out["label"] = spec.label
@@ -311,9 +460,7 @@ def coerce_edge(record: dict[str, Any], origin: Origin, source: str) -> dict[str
     rec = dict(record)
     rec.setdefault("source", source)
     out = _coerce_props(spec, rec, origin, skip="type")
-    for prop in spec.all_props:
-        if prop.required and prop.name not in out:
-            raise origin.error(f"{spec.type} is missing required {prop.name!r}")
+    _check_required(spec, out, origin)
     out["type"] = spec.type
     return out
 
@@ -324,14 +471,20 @@ def edge_key(edge: dict[str, Any]) -> tuple:
     return (edge["type"], edge["start"], edge["end"]) + tuple(edge.get(k) for k in spec.key)
 
 
-def check_endpoints(edge: dict[str, Any], labels: dict[str, str], origin: Origin) -> None:
-    """Raise if an edge names a node that does not exist or joins labels the model does not allow."""
+@lru_cache(maxsize=None)
+def endpoint_labels(type_: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The labels an edge type may start and end at."""
+    spec = MODEL.edge(type_)
+    return frozenset(spec.start), frozenset(spec.end)
+
+
+def endpoint_error(edge: dict[str, Any], start_label: str | None, end_label: str | None) -> str | None:
+    """Why an edge cannot join nodes of these labels (a label None: no such node), or None if it can."""
     spec = MODEL.edge(edge["type"])
-    for end, allowed in (("start", spec.start), ("end", spec.end)):
-        node_id = edge[end]
-        label = labels.get(node_id)
+    for end, label, allowed in (("start", start_label, spec.start), ("end", end_label, spec.end)):
         if label is None:
-            raise origin.error(f"{spec.type} {end} {node_id!r} is not a known node (unknown reference)")
+            return f"{spec.type} {end} {edge[end]!r} is not a known node (unknown reference)"
         if label not in allowed:
-            raise origin.error(f"{spec.type} cannot {end} at a {label} ({node_id!r}); "
-                               f"allowed: {', '.join(allowed)}")
+            return f"{spec.type} cannot {end} at a {label} ({edge[end]!r}); allowed: {', '.join(allowed)}"
+    return None
+

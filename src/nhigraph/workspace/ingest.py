@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..errors import InputError, NhigraphError
 from ..ingest import links, registry
-from ..model.records import Batch
+from ..model.records import Batch, origin_paths
 from . import memory
 from .merge import MergeResult, merge
+from .rows import Graph
 from .store import Workspace
 
 #: progress(done_files, total_files, current_path)
@@ -23,7 +26,7 @@ class IngestResult:
     snapshot: str | None
     files: dict[str, str] = field(default_factory=dict)  # path -> format
     sources: dict[str, int] = field(default_factory=dict)  # source -> records
-    merge: MergeResult | None = None
+    merge: MergeResult | None = None  # the counts and errors (its graph is in the snapshot, not kept here)
     errors: list[InputError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
@@ -121,6 +124,20 @@ def _reader_bug(path: Path, fmt: str | None, exc: Exception) -> InputError:
                       + "; this is a bug in nhigraph, please report it with this line")
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused: an ingest makes millions of long-lived records and no reference
+    cycles, and the collector's full passes over them cost about as much as the work."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_collector_paused()
 def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path | None = None, *,
            fmt: str | None = None, scope: str | None = None, strict: bool = False, cleanup: bool = True,
            observed_at: datetime | None = None, progress: Progress | None = None,
@@ -156,7 +173,11 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path | None
         previous = ws.load_or_empty()
         # cross-source linking: a secret name to the key it holds, scanner findings to known credentials
         result.warnings += links.resolve(batches, previous.nodes, previous.edges)
+        # the merge takes the batches' records (and releases each once merged): a large estate's peak memory
         merged = merge(previous.nodes, previous.edges, batches, observed_at)
+        # the result keeps the counts; the graph goes with this call, before the collector resumes (its millions
+        # of rows would all be in the collector's youngest generation)
+        graph, merged.graph = merged.graph, Graph()
         result.merge = merged
         result.errors += merged.errors
         if strict and result.errors:
@@ -168,16 +189,13 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path | None
             entry = sources_meta.setdefault(b.source, {})
             entry.update(last_ingested=now.isoformat(), observed_at=observed_at.isoformat(),
                          partial=b.partial)
-            entry["files"] = sorted({o.path for o in b.node_origins} | {o.path for o in b.edge_origins}
+            entry["files"] = sorted(origin_paths(b.node_origins) | origin_paths(b.edge_origins)
                                     | set(entry.get("files", [])))
-            # the merged graph holds the records now: let the batches' lists and origins go before the
-            # snapshot is written (a large estate's peak memory is here)
-            b.nodes, b.edges, b.node_origins, b.edge_origins = [], [], [], []
+            b.node_origins, b.edge_origins = [], []  # not needed by the write
         del previous
-        result.snapshot = ws.write(merged.nodes, merged.edges,
-                                   {"observed_at": observed_at.isoformat(), "sources": sources_meta,
-                                    "files": formats}, now=now)
-        result.totals = {"nodes": len(merged.nodes), "edges": len(merged.edges)}
+        result.snapshot = ws.write(graph, None, {"observed_at": observed_at.isoformat(), "sources": sources_meta,
+                                                 "files": formats}, now=now)
+        result.totals = {"nodes": len(graph.nodes), "edges": graph.edge_count}
     return result
 
 

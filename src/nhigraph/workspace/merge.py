@@ -21,14 +21,15 @@ from typing import Any
 
 from ..errors import InputError
 from ..ingest.exports import max_level
-from ..model.records import Batch, check_endpoints, edge_key
-
+from ..model.records import Batch, edge_key, endpoint_error, endpoint_labels
+from .rows import Graph, edge_record, edge_row, node_column, node_record, node_row, replaced, row_key
 
 
 @dataclass
 class MergeResult:
-    nodes: dict[str, dict[str, Any]]
-    edges: dict[tuple, dict[str, Any]]
+    """The merged graph, what the merge added, updated and removed by label and type, and the bad records."""
+
+    graph: Graph
     added_nodes: dict[str, int] = field(default_factory=dict)
     updated_nodes: dict[str, int] = field(default_factory=dict)
     removed_nodes: dict[str, int] = field(default_factory=dict)
@@ -36,18 +37,15 @@ class MergeResult:
     removed_edges: dict[str, int] = field(default_factory=dict)
     errors: list[InputError] = field(default_factory=list)
 
+    @property
+    def nodes(self) -> dict[str, dict[str, Any]]:
+        """The merged nodes as record dicts by id (built on each call: for small graphs and tests)."""
+        return self.graph.node_records()
 
-class _Labels:
-    """Node id -> label, read from the merged nodes (a separate dict would copy millions of entries)."""
-
-    __slots__ = ("nodes",)
-
-    def __init__(self, nodes: dict[str, dict[str, Any]]) -> None:
-        self.nodes = nodes
-
-    def get(self, node_id: str) -> str | None:
-        node = self.nodes.get(node_id)
-        return None if node is None else node["label"]
+    @property
+    def edges(self) -> dict[tuple, dict[str, Any]]:
+        """The merged edges as record dicts by edge key (built on each call: for small graphs and tests)."""
+        return self.graph.edge_records()
 
 
 def _bump(counter: dict[str, int], key: str) -> None:
@@ -96,93 +94,162 @@ def _merge_record(old: dict[str, Any], new: dict[str, Any], stub: bool, combine:
 
 def merge(nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]], batches: list[Batch],
           observed_at: datetime) -> MergeResult:
-    """Merge batches into copies of ``nodes``/``edges``. Bad edges become errors; the inputs are unchanged."""
-    res = MergeResult(nodes=dict(nodes), edges=dict(edges))
+    """Merge batches into the graph ``nodes``/``edges`` (record dicts, unchanged): the result holds the merged
+    graph as rows (:class:`~.rows.Graph`). Bad records become errors.
 
-    seen_nodes: set[str] = set()
-    seen_edges: set[tuple] = set()
+    The batches' records are consumed: each is released as soon as it is merged (a large estate's peak memory
+    is its records), so the batches' ``nodes`` and ``edges`` are empty afterwards; their origins are kept."""
+    res = MergeResult(Graph({node_id: node_row(rec) for node_id, rec in nodes.items()}))
+    # ids of ``nodes`` this run reports again (only those: the nodes it adds are all reported by it)
+    reported: set[str] = set()
     for batch in batches:
-        in_batch: set[str] = set()
-        # one list shared by every record of the batch (millions of records in a large estate): records'
-        # ``sources`` are never changed in place, only replaced (see _merge_record)
-        batch_sources = [batch.source]
-        for node, origin in zip(batch.nodes, batch.node_origins):
-            stub = bool(node.pop("_stub", False))
-            node_id = node["id"]
-            if not stub and node_id in in_batch:
-                res.errors.append(origin.error(f"duplicate id {node_id!r}: reported twice in one export"))
-                batch.partial = True
-                continue
-            if not stub:
-                in_batch.add(node_id)
-            node.setdefault("first_seen", observed_at)
-            node.setdefault("last_seen", observed_at)
-            node["sources"] = batch_sources
-            old = res.nodes.get(node_id)
-            if old is None:
-                res.nodes[node_id] = node
-                _bump(res.added_nodes, node["label"])
-            else:
-                if old["label"] != node["label"]:
-                    if not stub:
-                        res.errors.append(origin.error(
-                            f"id {node_id!r} is already a {old['label']}, cannot also be a {node['label']} "
-                            "(duplicate id)"))
-                        batch.partial = True
-                    continue
-                if node_id not in seen_nodes and node_id in nodes:
-                    _bump(res.updated_nodes, node["label"])
-                res.nodes[node_id] = _merge_record(old, node, stub)
-            seen_nodes.add(node_id)
+        _merge_nodes(batch, nodes, res, reported, observed_at)
     complete = {b.source for b in batches if not b.partial} - {b.source for b in batches if b.partial}
-
-    # stale cleanup, before edges are checked so that an edge to a node that is gone is caught (only the nodes
-    # this run did not report are candidates: no list of every item, which costs a lot at millions of records)
-    for node_id in [n for n in res.nodes if n not in seen_nodes]:
-        node = res.nodes[node_id]
-        remaining = set(node.get("sources") or [node["source"]]) - complete
-        if len(remaining) != len(node.get("sources") or [node["source"]]):
+    # stale cleanup, before edges are checked so that an edge to a node that is gone is caught
+    graph = res.graph.nodes
+    for node_id in [n for n in nodes if n not in reported]:
+        row = graph[node_id]
+        label = row[-1]
+        listed = row[node_column(label, "sources")] or [row[node_column(label, "source")]]
+        remaining = set(listed) - complete
+        if len(remaining) != len(listed):
             if remaining:
-                res.nodes[node_id] = {**node, "sources": sorted(remaining)}
+                graph[node_id] = replaced(row, node_column(label, "sources"), sorted(remaining))
             else:
-                del res.nodes[node_id]
-                _bump(res.removed_nodes, node["label"])
+                del graph[node_id]
+                _bump(res.removed_nodes, label)
 
-    labels = _Labels(res.nodes)
-    for batch in batches:
-        batch_sources = [batch.source]
-        for edge, origin in zip(batch.edges, batch.edge_origins):
-            try:
-                check_endpoints(edge, labels, origin)
-            except InputError as exc:
-                res.errors.append(exc)
-                batch.partial = True
-                continue
-            edge["sources"] = batch_sources
-            key = edge_key(edge)
-            old = res.edges.get(key)
-            if old is None:
-                res.edges[key] = edge
-                _bump(res.added_edges, edge["type"])
-            else:
-                res.edges[key] = _merge_record(old, edge, stub=False, combine=key in seen_edges)
-            seen_edges.add(key)
-
+    reported_edges: set[tuple] = set()  # keys of ``edges`` this run reports again
+    for type_, rows in _checked_edges(batches, edges, res).items():
+        res.graph.edges[type_] = _merge_edges(type_, rows, edges, res, reported_edges)
     # a source that became partial through a bad edge is not cleaned up either
     complete = {b.source for b in batches if not b.partial} & complete
     # an edge reported in this run was checked against the nodes left after cleanup: only the others can be gone
-    for key in [k for k in res.edges if k not in seen_edges]:
-        edge = res.edges[key]
-        gone = edge["start"] not in res.nodes or edge["end"] not in res.nodes
+    kept: set[str] = set()
+    for key, edge in edges.items():
+        if key in reported_edges:
+            continue
+        gone = edge["start"] not in graph or edge["end"] not in graph
         if not gone:
             sources = set(edge.get("sources") or [edge["source"]])
             remaining = sources - complete
             if len(remaining) != len(sources):
                 if remaining:
-                    res.edges[key] = {**edge, "sources": sorted(remaining)}
+                    edge = {**edge, "sources": sorted(remaining)}
                 else:
                     gone = True
         if gone:
-            del res.edges[key]
             _bump(res.removed_edges, edge["type"])
+        else:
+            res.graph.edges.setdefault(edge["type"], []).append(edge_row(edge))
+            kept.add(edge["type"])
+    for type_ in kept:  # the edges kept from before joined the merged ones: sorted again (two sorted runs)
+        res.graph.edges[type_].sort(key=row_key(type_))
     return res
+
+
+def _merge_nodes(batch: Batch, previous: dict[str, dict[str, Any]], res: MergeResult, reported: set[str],
+                 observed_at: datetime) -> None:
+    """Merge a batch's nodes, in order, into ``res``; a node of ``previous`` it reports joins ``reported``."""
+    graph = res.graph.nodes
+    in_batch: set[str] = set()
+    # one list shared by every record of the batch (millions of records in a large estate): records'
+    # ``sources`` are never changed in place, only replaced (see _merge_record)
+    batch_sources = [batch.source]
+    records, batch.nodes = batch.nodes, []
+    for i, node in enumerate(records):
+        records[i] = None  # released as soon as merged
+        stub = bool(node.pop("_stub", False))
+        node_id = node["id"]
+        if not stub and node_id in in_batch:
+            res.errors.append(batch.node_origins[i].error(f"duplicate id {node_id!r}: reported twice in one export"))
+            batch.partial = True
+            continue
+        if not stub:
+            in_batch.add(node_id)
+        node.setdefault("first_seen", observed_at)
+        node.setdefault("last_seen", observed_at)
+        node["sources"] = batch_sources
+        old = graph.get(node_id)
+        if old is None:
+            graph[node_id] = node_row(node)
+            _bump(res.added_nodes, node["label"])
+        else:
+            if old[-1] != node["label"]:
+                if not stub:
+                    res.errors.append(batch.node_origins[i].error(
+                        f"id {node_id!r} is already a {old[-1]}, cannot also be a {node['label']} (duplicate id)"))
+                    batch.partial = True
+                continue
+            if node_id in previous and node_id not in reported:
+                _bump(res.updated_nodes, node["label"])
+            graph[node_id] = node_row(_merge_record(node_record(old), node, stub))
+        if node_id in previous:
+            reported.add(node_id)
+
+
+def _checked_edges(batches: list[Batch], previous: dict[tuple, dict[str, Any]],
+                   res: MergeResult) -> dict[str, list[tuple]]:
+    """The batches' edges as rows by type, in order; an edge that names a node that does not exist, or joins
+    labels its type does not, is an error instead. The types come in the order of their first edge that is
+    not in ``previous`` (the order they are counted as added in)."""
+    graph = res.graph.nodes
+    by_type: dict[str, list[tuple]] = {}
+    reported_again: dict[str, list[tuple]] = {}  # types whose edges so far are all in ``previous``
+    for batch in batches:
+        batch_sources = [batch.source]
+        records, batch.edges = batch.edges, []
+        for i, edge in enumerate(records):
+            records[i] = None  # released as soon as merged
+            type_ = edge["type"]
+            start, end = graph.get(edge["start"]), graph.get(edge["end"])
+            starts, ends = endpoint_labels(type_)
+            if start is None or end is None or start[-1] not in starts or end[-1] not in ends:
+                res.errors.append(batch.edge_origins[i].error(
+                    endpoint_error(edge, start and start[-1], end and end[-1]) or "bad endpoints"))
+                batch.partial = True
+                continue
+            edge["sources"] = batch_sources
+            rows = by_type.get(type_)
+            if rows is None:
+                rows = reported_again.setdefault(type_, [])
+                if not previous or edge_key(edge) not in previous:
+                    by_type[type_] = reported_again.pop(type_)
+            rows.append(edge_row(edge))
+    return by_type | reported_again
+
+
+def _merge_edges(type_: str, rows: list[tuple], previous: dict[tuple, dict[str, Any]], res: MergeResult,
+                 reported: set[tuple]) -> list[tuple]:
+    """This run's edges of one type (rows in run order) merged with the edges of ``previous``: sorted by key,
+    one per key. An edge reported twice in the run keeps the highest level and all actions; a key of
+    ``previous`` reported again joins ``reported``."""
+    key = row_key(type_)
+    rows.sort(key=key)  # stable: the reports of one key stay in run order
+    keys = list(map(key, rows))
+    merged: list[tuple] = []
+    added = 0
+    i, n = 0, len(rows)
+    while i < n:
+        k = keys[i]
+        j = i + 1
+        while j < n and keys[j] == k:
+            j += 1
+        old = previous.get((type_, *k)) if previous else None
+        if old is None and j == i + 1:
+            merged.append(rows[i])
+            added += 1
+        else:
+            if old is not None:
+                reported.add((type_, *k))
+            else:
+                added += 1
+            record = old
+            for pos in range(i, j):
+                new = edge_record(rows[pos], type_)
+                record = new if record is None else _merge_record(record, new, stub=False, combine=pos > i)
+            merged.append(edge_row(record))
+        i = j
+    if added:
+        res.added_edges[type_] = res.added_edges.get(type_, 0) + added
+    return merged

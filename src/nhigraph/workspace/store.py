@@ -33,7 +33,8 @@ from .. import __version__
 from ..errors import WorkspaceError
 from ..model.records import edge_key
 from ..model.vocabulary import MODEL
-from .tables import edge_schema, from_table, node_schema, to_table
+from .rows import Graph, row_id
+from .tables import edge_schema, from_table, node_schema, rows_to_table
 
 #: records per parquet row group written
 ROW_GROUP = 65_536
@@ -175,9 +176,13 @@ class Workspace:
                 fh.truncate()
             fh.close()
 
-    def write(self, nodes: dict[str, dict[str, Any]], edges: dict[tuple, dict[str, Any]],
+    def write(self, nodes: dict[str, dict[str, Any]] | Graph, edges: dict[tuple, dict[str, Any]] | None,
               manifest: dict[str, Any], now: datetime | None = None) -> str:
-        """Write a new snapshot atomically and make it current. Call under :meth:`lock`."""
+        """Write a new snapshot atomically and make it current. Call under :meth:`lock`.
+
+        The graph is ``nodes`` and ``edges`` as record dicts (as :meth:`load` gives them), or a merged
+        :class:`~.rows.Graph` as ``nodes`` (``edges`` None), which is written without a copy."""
+        graph = nodes if isinstance(nodes, Graph) else Graph.from_records(nodes, edges or {})
         now = now or datetime.now(timezone.utc)
         self.snapshots_dir.mkdir(parents=True, exist_ok=True)
         for stale in self.snapshots_dir.glob(".tmp-*"):
@@ -193,7 +198,7 @@ class Workspace:
         pointer = self.path / f".CURRENT.{uuid.uuid4().hex}"
         renamed = published = False
         try:
-            self._write_snapshot(tmp, name, nodes, edges, manifest, now)
+            self._write_snapshot(tmp, name, graph, manifest, now)
             os.rename(tmp, self.snapshots_dir / name)
             renamed = True
             _fsync_dir(self.snapshots_dir)
@@ -214,26 +219,23 @@ class Workspace:
             raise
         return name
 
-    def _write_snapshot(self, tmp: Path, name: str, nodes: dict[str, dict[str, Any]],
-                        edges: dict[tuple, dict[str, Any]], manifest: dict[str, Any], now: datetime) -> None:
+    def _write_snapshot(self, tmp: Path, name: str, graph: Graph, manifest: dict[str, Any], now: datetime) -> None:
         """Write every table and the manifest of snapshot ``name`` into the folder ``tmp``, synced."""
         (tmp / "nodes").mkdir(parents=True)
         (tmp / "edges").mkdir()
-        by_label: dict[str, list[dict[str, Any]]] = {label: [] for label in MODEL.labels}
-        for rec in nodes.values():
-            by_label[rec["label"]].append(rec)
-        by_type: dict[str, list[dict[str, Any]]] = {t: [] for t in MODEL.edge_types}
-        for rec in edges.values():
-            by_type[rec["type"]].append(rec)
+        by_label: dict[str, list[tuple]] = {label: [] for label in MODEL.labels}
+        for row in graph.nodes.values():
+            by_label[row[-1]].append(row)
         counts_nodes, counts_edges = {}, {}
-        for label, recs in by_label.items():
-            recs.sort(key=lambda r: r["id"])
-            self._write_table(tmp / "nodes" / f"{label}.parquet", recs, node_schema(label))
-            counts_nodes[label] = len(recs)
-        for type_, recs in by_type.items():
-            recs.sort(key=edge_key)
-            self._write_table(tmp / "edges" / f"{type_}.parquet", recs, edge_schema(type_))
-            counts_edges[type_] = len(recs)
+        for label in MODEL.labels:
+            rows = by_label.pop(label)  # each label's list goes once its table is written
+            rows.sort(key=row_id)
+            self._write_table(tmp / "nodes" / f"{label}.parquet", rows, node_schema(label))
+            counts_nodes[label] = len(rows)
+        for type_ in MODEL.edge_types:
+            rows = graph.edges.get(type_, [])  # sorted by key
+            self._write_table(tmp / "edges" / f"{type_}.parquet", rows, edge_schema(type_))
+            counts_edges[type_] = len(rows)
         manifest = {
             "format_version": FORMAT_VERSION,
             "nhigraph_version": __version__,
@@ -242,19 +244,20 @@ class Workspace:
             "parent": self.current_name(),
             **manifest,
             "counts": {"nodes": counts_nodes, "edges": counts_edges,
-                       "total_nodes": len(nodes), "total_edges": len(edges)},
+                       "total_nodes": len(graph.nodes), "total_edges": graph.edge_count},
         }
         _write_file_synced(tmp / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
         _fsync_dir(tmp)
 
     @staticmethod
-    def _write_table(path: Path, records: list[dict[str, Any]], schema) -> None:
-        """One parquet file, converted and written ``ROW_GROUP`` records at a time: only one row group's arrow
-        copy of the records exists at once (a whole large table's would add to the ingest's peak memory)."""
+    def _write_table(path: Path, rows: list[tuple], schema) -> None:
+        """One parquet file from rows (tuples that start with the schema's columns), converted and written
+        ``ROW_GROUP`` rows at a time: only one row group's arrow copy exists at once (a whole large table's would
+        add to the ingest's peak memory)."""
         with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-            for i in range(0, len(records), ROW_GROUP):
-                writer.write_table(to_table(records[i:i + ROW_GROUP], schema))
-            if not records:
-                writer.write_table(to_table([], schema))
+            for i in range(0, len(rows), ROW_GROUP):
+                writer.write_table(rows_to_table(rows[i:i + ROW_GROUP], schema))
+            if not rows:
+                writer.write_table(rows_to_table([], schema))
         with open(path, "rb+") as fh:
             os.fsync(fh.fileno())
